@@ -1,0 +1,3 @@
+"""Contracts served by the airports service."""
+
+SERVICE_NAME = "airports"

@@ -1,0 +1,41 @@
+"""airports v1: ``create(name) -> id`` and ``get(id) -> Airport``.
+
+``get`` raises ``NotFound`` for an unknown id; ``create`` raises
+``InvalidArgument`` for a bad name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+AIRPORT_NAME_MAX_LENGTH = 100
+
+AirportName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=AIRPORT_NAME_MAX_LENGTH)
+]
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class CreateAirport(BaseModel):
+    """Arguments of ``airports.create``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: AirportName
+
+
+class GetAirport(BaseModel):
+    """Arguments of ``airports.get``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: EntityId
+
+
+class Airport(BaseModel):
+    """Result of ``airports.get``."""
+
+    id: str
+    name: str

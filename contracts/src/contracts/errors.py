@@ -1,0 +1,87 @@
+"""Typed errors that cross RPC intact.
+
+Nameko serialises an exception raised by an RPC method into its class path and
+args. Registering a class with ``deserialize_to_instance`` makes the caller
+re-raise an instance of the same class instead of a generic ``RemoteError``;
+that only works because provider and consumer import this very module.
+
+Every error carries a stable ``code`` (the ``error`` field of the gateway's JSON
+body) and a human message; the gateway's single error table maps classes to
+HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code: ClassVar[str] = "SERVICE_ERROR"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        # Both values go into ``args``: that is what nameko serialises and what
+        # the caller's side passes back to ``__init__``.
+        super().__init__(message, field)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@deserialize_to_instance
+class InvalidArgument(ServiceError):
+    """An argument is missing, of the wrong type, empty or too long."""
+
+    code = "INVALID_ARGUMENT"
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    """No entity with the given id (never existed, or expired)."""
+
+    code = "NOT_FOUND"
+
+
+@deserialize_to_instance
+class UnknownAirport(ServiceError):
+    """A trip names an airport that does not exist."""
+
+    code = "UNKNOWN_AIRPORT"
+
+
+@deserialize_to_instance
+class SameAirport(ServiceError):
+    """A trip must go from one airport to a different one."""
+
+    code = "SAME_AIRPORT"
+
+
+@deserialize_to_instance
+class ServiceUnavailable(ServiceError):
+    """A service this call depends on is not running (no consumer bound)."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+@deserialize_to_instance
+class ServiceTimeout(ServiceError):
+    """A service this call depends on did not answer within the RPC timeout."""
+
+    code = "SERVICE_TIMEOUT"
+
+
+# Errors a service raises on purpose: nameko logs these as warnings, not as
+# crashes with a traceback.
+EXPECTED_ERRORS: tuple[type[ServiceError], ...] = (
+    InvalidArgument,
+    NotFound,
+    UnknownAirport,
+    SameAirport,
+    ServiceUnavailable,
+    ServiceTimeout,
+)

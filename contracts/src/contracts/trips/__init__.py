@@ -1,0 +1,3 @@
+"""Contracts served by the trips service."""
+
+SERVICE_NAME = "trips"

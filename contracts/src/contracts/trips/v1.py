@@ -1,0 +1,36 @@
+"""trips v1: ``create(airport_from, airport_to) -> id`` and ``get(id) -> Trip``.
+
+``create`` raises ``InvalidArgument``, ``UnknownAirport`` or ``SameAirport``;
+``get`` raises ``NotFound``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts.airports.v1 import EntityId
+
+
+class CreateTrip(BaseModel):
+    """Arguments of ``trips.create``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    airport_from: EntityId
+    airport_to: EntityId
+
+
+class GetTrip(BaseModel):
+    """Arguments of ``trips.get``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: EntityId
+
+
+class Trip(BaseModel):
+    """Result of ``trips.get``."""
+
+    id: str
+    airport_from: str
+    airport_to: str

@@ -1,0 +1,1 @@
+"""Runtime pieces shared by every service: storage injection, timed RPC, health."""

@@ -1,0 +1,84 @@
+"""An RPC proxy whose calls never hang.
+
+Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` bounds the
+wait with ``RPC_TIMEOUT_SECONDS`` (config, default 5 s) and turns the two ways a
+dependency can be missing into typed errors that cross RPC and map to HTTP:
+
+* no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
+* bound but no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504).
+
+A message whose consumer dies before acknowledging it is redelivered by the
+broker to another instance, so the timeout must leave room for that failover.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
+
+from contracts.errors import ServiceTimeout, ServiceUnavailable
+
+RPC_TIMEOUT_KEY = "RPC_TIMEOUT_SECONDS"
+DEFAULT_RPC_TIMEOUT_SECONDS = 5.0
+
+
+class TimedRpcProxy(RpcProxy):
+    """``RpcProxy`` whose method calls raise ``ServiceTimeout`` after a bounded wait."""
+
+    def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
+        super().__init__(target_service, **options)
+        self.timeout = timeout
+
+    def setup(self) -> None:
+        super().setup()
+        if self.timeout is None:
+            self.timeout = float(
+                self.container.config.get(RPC_TIMEOUT_KEY) or DEFAULT_RPC_TIMEOUT_SECONDS
+            )
+
+    def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
+        return TimedServiceProxy(super().get_dependency(worker_ctx), self.timeout)
+
+
+class TimedServiceProxy:
+    """Calls ``proxy.<method>(...)`` with the bounded wait; ``with_timeout`` narrows it."""
+
+    def __init__(self, proxy: Any, timeout: float) -> None:
+        self._proxy = proxy
+        self.timeout = timeout
+
+    @property
+    def service_name(self) -> str:
+        return self._proxy.service_name
+
+    def with_timeout(self, timeout: float) -> TimedServiceProxy:
+        """The same proxy with a different bound (readiness probes use a short one)."""
+        return TimedServiceProxy(self._proxy, timeout)
+
+    def __getattr__(self, method_name: str) -> Any:
+        method = getattr(self._proxy, method_name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                reply = method.call_async(*args, **kwargs)
+            except UnknownService:
+                raise ServiceUnavailable(
+                    f"service {self.service_name!r} is not running"
+                ) from None
+            timer = eventlet.Timeout(self.timeout)
+            try:
+                return reply.result()
+            except eventlet.Timeout as expired:
+                if expired is not timer:  # an outer deadline, not ours
+                    raise
+                raise ServiceTimeout(
+                    f"service {self.service_name!r} did not answer "
+                    f"{method_name} within {self.timeout:g} s"
+                ) from None
+            finally:
+                timer.cancel()
+
+        return call

@@ -1,0 +1,73 @@
+"""Developer and CI entry points. `nox` runs every default session; `nox -s up` runs the stack.
+
+Each service is tested in a venv of its own holding that service, the shared
+packages (contracts, service-runtime) and test tools; the gateway and trips test
+venvs also hold the services they call, to run them for real in the tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+# Venvs are reused and the project's packages installed editable, so a warm run
+# only re-checks pins; `nox --no-reuse-venv` rebuilds from scratch.
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+CONSTRAINTS = ("-c", "constraints.txt")
+SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime[testing]")
+
+AMQP_URI = os.environ.get("TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+RABBIT_API_URI = os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+NAMEKO_PYTEST_ARGS = (
+    "-p",
+    "no:pact",  # pact-python's plugin wraps builtins.__import__; not wanted under eventlet
+    "--suppress-nameko-eventlet-notification",
+    f"--amqp-uri={AMQP_URI}",
+    f"--rabbit-ctl-uri={RABBIT_API_URI}",
+)
+
+# service -> the other services its tests run for real
+SERVICE_TEST_PEERS: dict[str, tuple[str, ...]] = {
+    "airports": (),
+    "trips": ("airports",),
+    "gateway": ("airports", "trips"),
+}
+
+
+def editable(*services: str) -> list[str]:
+    args: list[str] = []
+    for service in services:
+        args += ["-e", f"./services/{service}"]
+    return args
+
+
+def service_tests(service: str) -> None:
+    @nox.session(name=f"tests-{service}", python=PYTHON)
+    def run(session: nox.Session) -> None:
+        session.install(*CONSTRAINTS, *SHARED, *editable(service, *SERVICE_TEST_PEERS[service]))
+        session.run("pytest", f"services/{service}/tests", *NAMEKO_PYTEST_ARGS, *session.posargs)
+
+    run.__doc__ = f"Unit and real-broker tests of the {service} service."
+
+
+for _service in SERVICE_TEST_PEERS:
+    service_tests(_service)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint rules and formatting."""
+    session.install(*CONSTRAINTS, "ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=False, default=False)
+def up(session: nox.Session) -> None:
+    """Run the whole stack in the foreground (Ctrl-C stops it); gateway on :8000."""
+    session.run("python", "tools/devstack.py", *session.posargs, external=True)

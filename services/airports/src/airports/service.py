@@ -1,0 +1,32 @@
+"""The airports Nameko service: thin RPC entrypoints over ``AirportStore``."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from airports.store import AirportStore
+from contracts.airports import SERVICE_NAME
+from contracts.airports.v1 import CreateAirport, GetAirport
+from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.validation import validate
+from service_runtime.health import Pingable
+from service_runtime.store import StoreProvider
+
+
+class AirportsService(Pingable):
+    name = SERVICE_NAME
+
+    store: AirportStore = StoreProvider(AirportStore)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def create(self, name: str) -> str:
+        args = validate(CreateAirport, {"name": name})
+        return self.store.create(args.name)
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
+        args = validate(GetAirport, {"id": id})
+        airport = self.store.get(args.id)
+        if airport is None:
+            raise NotFound(f"airport {args.id!r} not found", field="id")
+        return airport.model_dump()

@@ -1,0 +1,34 @@
+"""Unit tests of the entrypoints alone: the store is a mock (worker_factory)."""
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from airports.service import AirportsService
+from contracts.errors import InvalidArgument, NotFound
+
+
+def test_create_stores_the_trimmed_name():
+    service = worker_factory(AirportsService)
+    service.store.create.return_value = "a1"
+
+    assert service.create("  Lisbon ") == "a1"
+    service.store.create.assert_called_once_with("Lisbon")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42, None])
+def test_create_rejects_a_bad_name_without_storing(name):
+    service = worker_factory(AirportsService)
+
+    with pytest.raises(InvalidArgument) as raised:
+        service.create(name)
+
+    assert raised.value.field == "name"
+    service.store.create.assert_not_called()
+
+
+def test_get_of_a_missing_airport_raises_not_found():
+    service = worker_factory(AirportsService)
+    service.store.get.return_value = None
+
+    with pytest.raises(NotFound):
+        service.get("nope")

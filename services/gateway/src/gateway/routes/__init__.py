@@ -1,0 +1,1 @@
+"""HTTP routes, one mixin per resource; ``gateway.service`` combines them."""

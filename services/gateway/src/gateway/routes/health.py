@@ -1,0 +1,49 @@
+"""``/health`` (the process serves) and ``/ready`` (every service answers a ping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import eventlet
+from werkzeug.wrappers import Request, Response
+
+from gateway.errors import error_body, json_response
+from gateway.http import http
+
+READINESS_TIMEOUT_KEY = "READINESS_TIMEOUT_SECONDS"
+DEFAULT_READINESS_TIMEOUT_SECONDS = 1.0
+
+
+class HealthRoutes:
+    # Names of the service's TimedRpcProxy attributes that must answer for /ready.
+    required_services: tuple[str, ...] = ()
+    container: Any
+
+    @http("GET", "/health")
+    def health(self, request: Request) -> Response:
+        return json_response(200, {"status": "ok"})
+
+    @http("GET", "/ready")
+    def ready(self, request: Request) -> Response:
+        timeout = float(
+            self.container.config.get(READINESS_TIMEOUT_KEY) or DEFAULT_READINESS_TIMEOUT_SECONDS
+        )
+        pool = eventlet.GreenPool(len(self.required_services))
+        answers = pool.imap(lambda name: self._answers_ping(name, timeout), self.required_services)
+        missing = [name for name, ok in zip(self.required_services, answers) if not ok]
+        if missing:
+            return json_response(
+                503,
+                {
+                    **error_body("NOT_READY", f"not answering: {', '.join(missing)}"),
+                    "missing": missing,
+                },
+            )
+        return json_response(200, {"status": "ready", "services": list(self.required_services)})
+
+    def _answers_ping(self, attribute: str, timeout: float) -> bool:
+        try:
+            getattr(self, attribute).with_timeout(timeout).ping()
+        except Exception:  # noqa: BLE001 - any failure means "not ready"; the body names it
+            return False
+        return True

@@ -1,0 +1,61 @@
+"""The trips service with the real airports service, over real RabbitMQ and Redis."""
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from airports.service import AirportsService
+from contracts.errors import NotFound, SameAirport, ServiceUnavailable, UnknownAirport
+from trips.service import TripsService
+
+
+@pytest.fixture
+def trips_only(container_factory, service_config):
+    container_factory(TripsService, service_config).start()
+    with ServiceRpcProxy("trips", service_config, timeout=10) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def airports(container_factory, service_config):
+    container_factory(AirportsService, service_config).start()
+    with ServiceRpcProxy("airports", service_config, timeout=10) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def trips(airports, trips_only):
+    return trips_only
+
+
+def test_trip_between_existing_airports_reads_back(airports, trips):
+    lisbon, porto = airports.create("Lisbon"), airports.create("Porto")
+
+    trip_id = trips.create(lisbon, porto)
+
+    assert trips.get(trip_id) == {"id": trip_id, "airport_from": lisbon, "airport_to": porto}
+
+
+def test_unknown_airport_is_refused_with_its_field(airports, trips):
+    lisbon = airports.create("Lisbon")
+
+    with pytest.raises(UnknownAirport) as raised:
+        trips.create("nowhere", lisbon)
+
+    assert raised.value.field == "airport_from"
+
+
+def test_same_airport_is_refused(airports, trips):
+    lisbon = airports.create("Lisbon")
+
+    with pytest.raises(SameAirport):
+        trips.create(lisbon, lisbon)
+
+
+def test_unknown_trip_raises_not_found(trips):
+    with pytest.raises(NotFound):
+        trips.get("nope")
+
+
+def test_absent_airports_service_is_a_typed_unavailable_error(trips_only):
+    with pytest.raises(ServiceUnavailable):
+        trips_only.create("a1", "a2")
