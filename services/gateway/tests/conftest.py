@@ -3,3 +3,33 @@
 import eventlet
 
 eventlet.monkey_patch()
+
+
+import pytest  # noqa: E402 - after the monkey-patch on purpose
+
+from airports.service import AirportsService  # noqa: E402
+from gateway.service import GatewayService  # noqa: E402
+from trips.service import TripsService  # noqa: E402
+
+
+@pytest.fixture
+def gateway_config(service_config, web_config):
+    return {**service_config, **web_config}
+
+
+@pytest.fixture
+def start(container_factory, gateway_config):
+    """Start the given service classes in this test's vhost and Redis prefix."""
+
+    def start_services(*service_classes, **config_overrides):
+        for service_class in service_classes:
+            container_factory(service_class, {**gateway_config, **config_overrides}).start()
+
+    return start_services
+
+
+@pytest.fixture
+def api(start, http_session):
+    """The gateway over real HTTP, with the real airports and trips services."""
+    start(AirportsService, TripsService, GatewayService)
+    return http_session

@@ -65,9 +65,7 @@ class TimedServiceProxy:
             try:
                 reply = method.call_async(*args, **kwargs)
             except UnknownService:
-                raise ServiceUnavailable(
-                    f"service {self.service_name!r} is not running"
-                ) from None
+                raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
             timer = eventlet.Timeout(self.timeout)
             try:
                 return reply.result()

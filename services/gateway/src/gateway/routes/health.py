@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import eventlet
+from nameko.dependency_providers import Config
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_body, json_response
@@ -17,7 +16,7 @@ DEFAULT_READINESS_TIMEOUT_SECONDS = 1.0
 class HealthRoutes:
     # Names of the service's TimedRpcProxy attributes that must answer for /ready.
     required_services: tuple[str, ...] = ()
-    container: Any
+    config = Config()
 
     @http("GET", "/health")
     def health(self, request: Request) -> Response:
@@ -25,12 +24,10 @@ class HealthRoutes:
 
     @http("GET", "/ready")
     def ready(self, request: Request) -> Response:
-        timeout = float(
-            self.container.config.get(READINESS_TIMEOUT_KEY) or DEFAULT_READINESS_TIMEOUT_SECONDS
-        )
+        timeout = float(self.config.get(READINESS_TIMEOUT_KEY) or DEFAULT_READINESS_TIMEOUT_SECONDS)
         pool = eventlet.GreenPool(len(self.required_services))
         answers = pool.imap(lambda name: self._answers_ping(name, timeout), self.required_services)
-        missing = [name for name, ok in zip(self.required_services, answers) if not ok]
+        missing = [name for name, ok in zip(self.required_services, answers, strict=True) if not ok]
         if missing:
             return json_response(
                 503,

@@ -1,0 +1,113 @@
+"""The travel API over real HTTP, with the real airports and trips services."""
+
+import pytest
+
+
+def create_airport(api, name):
+    response = api.post("/airport", json={"airport": name})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def assert_error(response, status, code, field=None):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["error"] == code
+    assert body["message"]
+    assert body.get("field") == field
+
+
+def test_create_airport_is_201_with_location_and_reads_back(api):
+    response = api.post("/airport", json={"airport": "Lisbon"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {"id": body["id"], "name": "Lisbon"}
+    assert response.headers["Location"] == f"/airport/{body['id']}"
+    assert api.get(response.headers["Location"]).json() == body
+
+
+def test_unknown_airport_is_404(api):
+    assert_error(api.get("/airport/nope"), 404, "NOT_FOUND", "id")
+
+
+def test_trip_between_two_airports_is_201_and_reads_back(api):
+    lisbon, porto = create_airport(api, "Lisbon"), create_airport(api, "Porto")
+
+    response = api.post("/trip", json={"airport_from": lisbon, "airport_to": porto})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body == {"id": body["id"], "airport_from": lisbon, "airport_to": porto}
+    assert response.headers["Location"] == f"/trip/{body['id']}"
+    assert api.get(f"/trip/{body['id']}").json() == body
+
+
+def test_trip_to_unknown_airport_is_422_naming_the_field(api):
+    lisbon = create_airport(api, "Lisbon")
+
+    response = api.post("/trip", json={"airport_from": lisbon, "airport_to": "nowhere"})
+
+    assert_error(response, 422, "UNKNOWN_AIRPORT", "airport_to")
+
+
+def test_trip_to_the_same_airport_is_422(api):
+    lisbon = create_airport(api, "Lisbon")
+
+    response = api.post("/trip", json={"airport_from": lisbon, "airport_to": lisbon})
+
+    assert_error(response, 422, "SAME_AIRPORT", "airport_to")
+
+
+def test_unknown_trip_is_404(api):
+    assert_error(api.get("/trip/nope"), 404, "NOT_FOUND", "id")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/airport", {}, "airport"),
+        ("/airport", {"airport": 42}, "airport"),
+        ("/airport", {"airport": None}, "airport"),
+        ("/airport", {"airport": ""}, "airport"),
+        ("/airport", {"airport": "   "}, "airport"),
+        ("/airport", {"airport": "x" * 101}, "airport"),
+        ("/airport", {"airport": "Lisbon", "city": "Lisbon"}, "city"),
+        ("/trip", {"airport_from": "a1"}, "airport_to"),
+        ("/trip", {"airport_from": 1, "airport_to": "a2"}, "airport_from"),
+        ("/trip", {"airport_from": "a1", "airport_to": ""}, "airport_to"),
+    ],
+)
+def test_bad_fields_are_400_naming_the_field(api, path, body, field):
+    assert_error(api.post(path, json=body), 400, "INVALID_ARGUMENT", field)
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b"\xff\xfe", b'["Lisbon"]', b'"Lisbon"'])
+@pytest.mark.parametrize("path", ["/airport", "/trip"])
+def test_malformed_json_is_400(api, path, raw):
+    response = api.post(path, data=raw, headers={"Content-Type": "application/json"})
+
+    assert_error(response, 400, "MALFORMED_JSON")
+
+
+def test_body_over_the_limit_is_413_and_nothing_is_stored(start, http_session):
+    from airports.service import AirportsService
+    from gateway.service import GatewayService
+
+    start(AirportsService, GatewayService, MAX_BODY_BYTES=1024)
+
+    response = http_session.post("/airport", json={"airport": "x" * 2000})
+
+    assert_error(response, 413, "BODY_TOO_LARGE")
+
+
+def test_unknown_route_is_json_404(api):
+    assert_error(api.get("/airports/everything"), 404, "ROUTE_NOT_FOUND")
+
+
+def test_wrong_method_is_json_405_with_allow(api):
+    response = api.delete("/airport/some-id")
+
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert "GET" in response.headers["Allow"]
