@@ -71,3 +71,14 @@ def lint(session: nox.Session) -> None:
 def up(session: nox.Session) -> None:
     """Run the whole stack in the foreground (Ctrl-C stops it); gateway on :8000."""
     session.run("python", "tools/devstack.py", *session.posargs, external=True)
+
+
+@nox.session(python=PYTHON)
+def integration(session: nox.Session) -> None:
+    """Services as separate processes and containers against real brokers (docs/operations.md)."""
+    session.install(
+        *CONSTRAINTS, *SHARED, *editable(*SERVICE_TEST_PEERS), "testcontainers[rabbitmq]"
+    )
+    session.run(
+        "pytest", "integration_tests", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs
+    )

@@ -1,0 +1,141 @@
+"""Where the integration tests get RabbitMQ and Redis: containers, or the local brokers.
+
+Import after the testcontainers settings are in the environment (conftest.py does).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import docker
+from amqp.exceptions import NotFound
+from kombu import Connection
+from nameko.testing.rabbit import Client
+from requests import RequestException
+from testcontainers.community.rabbitmq import RabbitMqContainer
+from testcontainers.community.redis import RedisContainer
+
+from integration_tests.waiting import wait_until
+
+DOCKER_MODE = "docker"
+LOCAL_MODE = "local"
+
+# Upstream names; container-engine.sh builds them locally where no registry answers.
+RABBITMQ_IMAGE = "rabbitmq:3-management"
+REDIS_IMAGE = "redis:7"
+RABBIT_API_PORT = 15672
+
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_RABBIT_API_URI = "http://guest:guest@127.0.0.1:15672"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass(frozen=True)
+class Brokers:
+    """Where this run's RabbitMQ (AMQP and management API) and Redis database are.
+
+    Tests never use ``amqp_uri``'s vhost itself: each gets its own (``isolated_vhost``).
+    """
+
+    mode: str
+    amqp_uri: str
+    rabbit_api_uri: str
+    redis_url: str
+
+
+def docker_answers() -> bool:
+    """True when a Docker engine answers a ping within a few seconds."""
+    try:
+        client = docker.from_env(timeout=5)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean "no"
+        return False
+
+
+def choose_mode() -> str:
+    """Docker mode when an engine answers; local mode otherwise, except in CI."""
+    if docker_answers():
+        return DOCKER_MODE
+    if os.environ.get("CI") == "true":
+        raise RuntimeError(
+            "CI must run the integration tests in Docker mode, but no Docker engine answers "
+            "(start it first: ../shared/tools/container-engine.sh)"
+        )
+    return LOCAL_MODE
+
+
+@contextmanager
+def docker_brokers() -> Iterator[Brokers]:
+    """RabbitMQ and Redis containers, removed on exit (also when a test failed)."""
+    rabbit = RabbitMqContainer(RABBITMQ_IMAGE).with_exposed_ports(RABBIT_API_PORT)
+    with rabbit, RedisContainer(REDIS_IMAGE) as redis:
+        host = rabbit.get_container_host_ip()
+        yield Brokers(
+            mode=DOCKER_MODE,
+            amqp_uri=f"pyamqp://guest:guest@{host}:{rabbit.get_exposed_port(rabbit.port)}/",
+            rabbit_api_uri=f"http://guest:guest@{host}:{rabbit.get_exposed_port(RABBIT_API_PORT)}",
+            redis_url=f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",
+        )
+
+
+@contextmanager
+def local_brokers() -> Iterator[Brokers]:
+    """The local brokers from the environment; tests isolate themselves in them."""
+    yield Brokers(
+        mode=LOCAL_MODE,
+        amqp_uri=os.environ.get("TEST_AMQP_URI", DEFAULT_AMQP_URI),
+        rabbit_api_uri=os.environ.get("TEST_RABBIT_API_URI", DEFAULT_RABBIT_API_URI),
+        redis_url=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),
+    )
+
+
+def brokers_for(mode: str) -> AbstractContextManager[Brokers]:
+    return docker_brokers() if mode == DOCKER_MODE else local_brokers()
+
+
+@contextmanager
+def isolated_vhost(brokers: Brokers) -> Iterator[str]:
+    """The AMQP URI of a vhost created for one test and deleted after it.
+
+    A test of its own vhost starts with empty queues: messages a killed process of
+    an earlier test left unacknowledged cannot reach this test's services.
+    """
+
+    api = Client(brokers.rabbit_api_uri)
+    parts = urlsplit(brokers.amqp_uri)
+    vhost = f"integration_{uuid.uuid4().hex[:12]}"
+
+    def created() -> bool:
+        # A fresh container's management API may answer a moment after AMQP does.
+        try:
+            api.create_vhost(vhost)
+        except RequestException:
+            return False
+        return True
+
+    wait_until(created, 30, f"the RabbitMQ management API at {parts.hostname}")
+    try:
+        api.set_vhost_permissions(vhost, parts.username, ".*", ".*", ".*")
+        yield f"{parts.scheme}://{parts.netloc}/{vhost}"
+    finally:
+        api.delete_vhost(vhost)
+
+
+def rpc_consumers(amqp_uri: str, service: str) -> int:
+    """How many consumers the broker has on ``service``'s RPC queue (0 before it exists)."""
+    with Connection(amqp_uri) as connection:
+        try:
+            declared = connection.default_channel.queue_declare(
+                queue=f"rpc-{service}", passive=True
+            )
+        except NotFound:
+            return 0
+        return declared.consumer_count

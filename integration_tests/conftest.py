@@ -1,0 +1,87 @@
+"""Fixtures: the run's mode and brokers, a vhost and Redis key prefix per test, and
+service processes that are killed after each test whatever happened in it.
+
+The test process itself is not eventlet-patched: it drives separate processes and
+containers, with plain threads and nameko's standalone RPC proxy.
+"""
+
+import os
+
+# testcontainers reads these on import (../shared/notes/containers.md): reach the
+# published ports on loopback, and no reaper container (it cannot be pulled here;
+# the fixtures remove what they start).
+for _name, _value in {
+    "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
+    "TESTCONTAINERS_HOST_OVERRIDE": "localhost",
+    "TESTCONTAINERS_RYUK_DISABLED": "true",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from collections.abc import Iterator  # noqa: E402 - after the settings on purpose
+
+import pytest  # noqa: E402
+
+from integration_tests.brokers import Brokers, brokers_for, choose_mode, isolated_vhost  # noqa: E402
+from integration_tests.processes import ServiceLauncher  # noqa: E402
+
+MODE = pytest.StashKey[str]()
+MEASUREMENTS = pytest.StashKey[list[str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[MODE] = choose_mode()  # raises in CI when Docker does not answer
+    config.stash[MEASUREMENTS] = []
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"integration tests: {config.stash[MODE]} mode"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    terminalreporter.section("integration measurements")
+    terminalreporter.write_line(f"mode: {config.stash[MODE]}")
+    for line in config.stash[MEASUREMENTS]:
+        terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def integration_mode(pytestconfig: pytest.Config) -> str:
+    return pytestconfig.stash[MODE]
+
+
+@pytest.fixture
+def report(pytestconfig: pytest.Config):
+    """Record a measurement line; all of them are printed at the end of the run."""
+    return pytestconfig.stash[MEASUREMENTS].append
+
+
+@pytest.fixture(scope="session")
+def brokers(integration_mode: str) -> Iterator[Brokers]:
+    with brokers_for(integration_mode) as started:
+        yield started
+
+
+@pytest.fixture
+def redis_url(brokers: Brokers) -> str:
+    """Overrides service-runtime's: its ``redis_key_prefix`` then cleans this Redis."""
+    return brokers.redis_url
+
+
+@pytest.fixture
+def amqp_uri(brokers: Brokers) -> Iterator[str]:
+    with isolated_vhost(brokers) as uri:
+        yield uri
+
+
+@pytest.fixture
+def service_env(amqp_uri: str, redis_url: str, redis_key_prefix: str) -> dict[str, str]:
+    return {"AMQP_URI": amqp_uri, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_key_prefix}
+
+
+@pytest.fixture
+def services(tmp_path, service_env: dict[str, str]) -> Iterator[ServiceLauncher]:
+    launcher = ServiceLauncher(tmp_path, service_env)
+    try:
+        yield launcher
+    finally:
+        launcher.stop_all()
