@@ -17,12 +17,17 @@ for _name, _value in {
 }.items():
     os.environ.setdefault(_name, _value)
 
-from collections.abc import Iterator  # noqa: E402 - after the settings on purpose
+import logging  # noqa: E402 - after the settings on purpose
+from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
 from integration_tests.brokers import Brokers, brokers_for, choose_mode, isolated_vhost  # noqa: E402
 from integration_tests.processes import ServiceLauncher  # noqa: E402
+
+# testcontainers' RabbitMQ readiness check connects with pika until the broker
+# answers; each refused attempt is logged as an ERROR that means nothing.
+logging.getLogger("pika").setLevel(logging.CRITICAL)
 
 MODE = pytest.StashKey[str]()
 MEASUREMENTS = pytest.StashKey[list[str]]()

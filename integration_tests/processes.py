@@ -135,6 +135,8 @@ class ServiceLauncher:
     def stop_all(self) -> None:
         for process in self.processes:
             process.kill()
+            # Captured output: pytest shows it only for a failed test.
+            print(f"--- {process.name} (pid {process.pid}) log ends ---\n{process.log_tail()}")
 
 
 def answers(url: str) -> bool:
