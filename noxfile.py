@@ -35,7 +35,8 @@ NAMEKO_PYTEST_ARGS = (
 SERVICE_TEST_PEERS: dict[str, tuple[str, ...]] = {
     "airports": (),
     "trips": ("airports",),
-    "gateway": ("airports", "trips"),
+    "messages": (),
+    "gateway": ("airports", "trips", "messages"),
 }
 
 
