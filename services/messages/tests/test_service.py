@@ -143,7 +143,9 @@ def test_expired_ids_are_pruned_from_the_index(
     index = f"{redis_key_prefix}messages:by_expiry"
     old = save_in_order(short_lived_messages, ["a", "b", "c"])
     assert redis_client.zcard(index) == 3
-    wait_until(lambda: redis_client.exists(*(f"{redis_key_prefix}message:{m['id']}" for m in old)) == 0)
+    wait_until(
+        lambda: redis_client.exists(*(f"{redis_key_prefix}message:{m['id']}" for m in old)) == 0
+    )
     # Redis dropped the keys; the index still holds their ids until the next call prunes.
     assert redis_client.zcard(index) == 3
 
