@@ -27,6 +27,7 @@ START_TIMEOUT_SECONDS = 60.0
 SERVICES: dict[str, tuple[str, str]] = {
     "airports": ("services/airports/config.yaml", "airports.service:AirportsService"),
     "trips": ("services/trips/config.yaml", "trips.service:TripsService"),
+    "messages": ("services/messages/config.yaml", "messages.service:MessagesService"),
     "gateway": ("services/gateway/config.yaml", "gateway.service:GatewayService"),
     "sleeper": ("integration_tests/sleeper.yaml", "integration_tests.sleeper:SleeperService"),
 }

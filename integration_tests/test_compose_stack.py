@@ -23,7 +23,7 @@ from integration_tests.brokers import DOCKER_MODE
 from integration_tests.processes import REPO_ROOT, free_port
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
-OUR_SERVICES = ("airports", "trips", "gateway")
+OUR_SERVICES = ("airports", "trips", "messages", "gateway")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def created_id(response: requests.Response) -> str:
     return response.json()["id"]
 
 
-def test_walkthrough_against_the_compose_stack_then_down_leaves_nothing(compose_stack):
+def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(compose_stack):
     api = compose_stack.url
     with requests.Session() as http:
         assert http.get(f"{api}/ready", timeout=10).status_code == 200
@@ -100,6 +100,9 @@ def test_walkthrough_against_the_compose_stack_then_down_leaves_nothing(compose_
             "id": berlin,
             "name": "Berlin",
         }
+        message = created_id(http.post(f"{api}/messages", json={"message": "hello from compose"}))
+        listed = http.get(f"{api}/messages", timeout=10).json()
+        assert [(m["id"], m["text"]) for m in listed] == [(message, "hello from compose")]
 
     # SIGTERM must reach `nameko run` (PID 1 via exec): exit code 0, not 137 from
     # the SIGKILL Docker sends when the grace period runs out.
