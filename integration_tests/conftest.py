@@ -34,7 +34,10 @@ MEASUREMENTS = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[MODE] = choose_mode()  # raises in CI when Docker does not answer
+    try:
+        config.stash[MODE] = choose_mode()
+    except RuntimeError as no_docker_in_ci:
+        raise pytest.UsageError(str(no_docker_in_ci)) from None
     config.stash[MEASUREMENTS] = []
 
 
