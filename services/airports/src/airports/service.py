@@ -21,7 +21,7 @@ class AirportsService(Pingable):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def create(self, name: str) -> str:
         args = validate(CreateAirport, {"name": name})
-        return self.store.create(args.name)
+        return self.store.create(args.name).id
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
