@@ -4,9 +4,9 @@ import pytest
 from gateway_client import gateway, request, respond
 from pact import match
 
-from contracts.airports import v1
+from contracts.airports import v1, v2
 from contracts.errors import InvalidArgument, NotFound
-from contracts.pact.consumer import rpc_stub
+from contracts.pact.consumer import ReleaseWithout, rpc_stub
 from contracts.pact.wire import raises, returns, rpc_request
 
 
@@ -15,17 +15,36 @@ def pact(consumer_pact):
     return consumer_pact("gateway", "airports")
 
 
-def test_create_airport_answers_201_with_the_new_id(pact):
+def post_airport(airports, name):
+    return respond(
+        gateway(airports=airports).create_airport, request("POST", "/airport", {"airport": name})
+    )
+
+
+def test_create_airport_answers_201_with_the_stored_record(pact):
+    description = "a request to create an airport, answered with the record"
+    interaction = rpc_request(pact.upon_receiving(description, "Sync"), v2.CREATE_V2, "Lisbon")
+    returns(interaction, {"id": match.str("3f2a9c"), "name": "Lisbon"})
+
+    with rpc_stub(pact, "airports", description) as airports:
+        response = post_airport(airports, "Lisbon")
+
+    assert response.status_code == 201
+    assert response.json == {"id": "3f2a9c", "name": "Lisbon"}
+    assert response.headers["Location"] == "/airport/3f2a9c"
+
+
+def test_create_airport_on_an_airports_before_1_1_falls_back_to_v1(pact):
+    # Rolling deploy: an airports 1.0.0 instance takes the create_v2 call.
     description = "a request to create an airport"
     interaction = rpc_request(pact.upon_receiving(description, "Sync"), v1.CREATE, "Lisbon")
     returns(interaction, match.str("3f2a9c"))
 
     with rpc_stub(pact, "airports", description) as airports:
-        response = respond(
-            gateway(airports=airports).create_airport,
-            request("POST", "/airport", {"airport": "Lisbon"}),
-        )
+        old_release = ReleaseWithout(airports, "create_v2")
+        response = post_airport(old_release, "Lisbon")
 
+    assert old_release.missing_calls == 1
     assert response.status_code == 201
     assert response.json == {"id": "3f2a9c", "name": "Lisbon"}
     assert response.headers["Location"] == "/airport/3f2a9c"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from nameko.exceptions import deserialize
+from nameko.exceptions import MethodNotFound, deserialize, serialize
 from nameko.rpc import RpcReply
 from pact import Pact
 
@@ -76,6 +76,34 @@ class StubMethod:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.call_async(*args, **kwargs).result()
+
+
+class ReleaseWithout:
+    """``stub`` as served by a provider release that predates ``method_name``: that
+    call gets nameko's ``MethodNotFound`` reply, as from an old instance on the
+    same queue during a rolling deploy; every other call goes to ``stub``."""
+
+    def __init__(self, stub: PactRpcStub, method_name: str) -> None:
+        self.stub = stub
+        self.service_name = stub.service_name
+        self.missing = method_name
+        self.missing_calls = 0
+
+    def __getattr__(self, method_name: str) -> Any:
+        if method_name != self.missing:
+            return getattr(self.stub, method_name)
+        return MissingMethod(self, f"{self.service_name}.{method_name}")
+
+
+class MissingMethod:
+    def __init__(self, release: ReleaseWithout, routing_key: str) -> None:
+        self.release = release
+        self.routing_key = routing_key
+
+    def call_async(self, *args: Any, **kwargs: Any) -> RpcReply:
+        self.release.missing_calls += 1
+        error = serialize(MethodNotFound(self.routing_key))
+        return RpcReply(CannedReply({"result": None, "error": error}))
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,14 @@ class ServiceCommand:
     python: str = sys.executable
     cwd: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Answers True once the service serves (given the AMQP URI): ping by default;
+    # an HTTP-only service (the gateway) probes its port instead.
+    probe: Callable[[str], bool] | None = None
+
+    def serves(self, amqp_uri: str) -> bool:
+        if self.probe is not None:
+            return self.probe(amqp_uri)
+        return answers_ping(self.service, amqp_uri)
 
 
 class NamekoProcess:
@@ -62,9 +70,7 @@ class NamekoProcess:
         may already answer ping for the same queue: the log line is this one's."""
         if self.process.poll() is not None:
             raise RuntimeError(f"{self.command.service} exited:\n{self.output()}")
-        return CONNECTED_LOG_LINE in self.output() and answers_ping(
-            self.command.service, self.amqp_uri
-        )
+        return CONNECTED_LOG_LINE in self.output() and self.command.serves(self.amqp_uri)
 
     def wait_stopped(self) -> None:
         try:
