@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import requests
@@ -45,8 +46,8 @@ def gateway_serves(port: int):
 
 @pytest.fixture(scope="module")
 def release_1_0_0(tmp_path_factory):
-    cache = os.environ.get(RELEASE_CACHE_ENV) or tmp_path_factory.mktemp("releases")
-    return build("1.0.0", cache)
+    cache = os.environ.get(RELEASE_CACHE_ENV)
+    return build("1.0.0", Path(cache) if cache else tmp_path_factory.mktemp("releases"))
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def release(version: str) -> Release:
 def build(version: str, directory: Path) -> ReleaseBuild:
     """The release's source and venv under ``directory`` (built once per commit)."""
     rel = release(version)
-    home = directory / rel.commit
+    home = directory.resolve() / rel.commit
     result = ReleaseBuild(source=home / "src", python=home / "venv" / "bin" / "python")
     if (home / COMPLETE_MARKER).exists():
         return result
