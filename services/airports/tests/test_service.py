@@ -44,3 +44,10 @@ def test_invalid_name_raises_typed_invalid_argument_across_rpc(airports):
 
 def test_ping_answers_when_redis_does(airports):
     assert airports.ping() == {"service": "airports", "status": "ok"}
+
+
+def test_create_v2_answers_with_the_stored_record_and_v1_reads_it(airports):
+    airport = airports.create_v2("  Faro ")
+
+    assert airport == {"id": airport["id"], "name": "Faro"}
+    assert airports.get(airport["id"]) == airport

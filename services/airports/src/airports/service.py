@@ -5,7 +5,7 @@ from __future__ import annotations
 from nameko.rpc import rpc
 
 from airports.store import AirportStore
-from contracts.airports import SERVICE_NAME
+from contracts.airports import SERVICE_NAME, v2
 from contracts.airports.v1 import CreateAirport, GetAirport
 from contracts.errors import EXPECTED_ERRORS, NotFound
 from contracts.validation import validate
@@ -21,7 +21,13 @@ class AirportsService(Pingable):
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def create(self, name: str) -> str:
         args = validate(CreateAirport, {"name": name})
-        return self.store.create(args.name)
+        return self.store.create(args.name).id
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def create_v2(self, name: str) -> dict:
+        """v2 of ``create`` (since 1.1.0): answers with the stored record, not just the id."""
+        args = validate(v2.CREATE_V2.args, {"name": name})
+        return self.store.create(args.name).model_dump()
 
     @rpc(expected_exceptions=EXPECTED_ERRORS)
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
