@@ -46,6 +46,21 @@ def release(version: str) -> Release:
     return Release(version, entry["commit"], dict(entry["services"]))
 
 
+def extract_source(rel: Release, destination: Path) -> None:
+    """The release's code (``git archive`` of its commit) unpacked into ``destination``.
+
+    Also what the integration tests build a released version's images from.
+    """
+    destination.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rel.commit, *RELEASED_PATHS],
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+
+
 def build(version: str, directory: Path) -> ReleaseBuild:
     """The release's source and venv under ``directory`` (built once per commit)."""
     rel = release(version)
@@ -54,14 +69,7 @@ def build(version: str, directory: Path) -> ReleaseBuild:
     if (home / COMPLETE_MARKER).exists():
         return result
     shutil.rmtree(home, ignore_errors=True)
-    result.source.mkdir(parents=True)
-    archive = subprocess.run(
-        ["git", "-C", str(REPO_ROOT), "archive", "--format=tar", rel.commit, *RELEASED_PATHS],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(result.source, filter="data")
+    extract_source(rel, result.source)
     uv = shutil.which("uv") or "uv"
     subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(home / "venv")], check=True)
     packages = ["./contracts", "./libs/service-runtime", *(f"./services/{s}" for s in rel.services)]

@@ -1,4 +1,4 @@
-"""Container health probe: ``python -m service_runtime.probe CONFIG SERVICE``.
+"""Container health probe of every service image: ``python healthcheck.py CONFIG SERVICE``.
 
 Exits 0 when the service really serves, 1 otherwise, within a bounded time:
 
@@ -10,6 +10,9 @@ Exits 0 when the service really serves, 1 otherwise, within a bounded time:
 
 The config file is read the way ``nameko run`` reads it (``${VAR:default}``
 substitution), so the probe talks to the same broker as the service.
+
+Part of the image recipe (services/Dockerfile), not of a service package: it needs
+only nameko, so it also probes images of released versions built from older code.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def probe(config: dict[str, Any], service: str, timeout: float = PROBE_TIMEOUT_S
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print("usage: python -m service_runtime.probe CONFIG SERVICE", file=sys.stderr)
+        print("usage: python healthcheck.py CONFIG SERVICE", file=sys.stderr)
         return 2
     config_path, service = argv
     return 0 if probe(load_config(config_path), service) else 1

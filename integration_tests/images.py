@@ -1,0 +1,45 @@
+"""Service images built with the one recipe (services/Dockerfile) from a source tree:
+this checkout, or a released version's code rebuilt from its git commit.
+
+Images are kept (tags overwritten on each run): Docker's layer cache is what keeps a
+warm run fast. Containers started from them are removed by the tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from testcontainers.core.image import DockerImage
+
+from contracts.releases import extract_source, release
+from integration_tests.processes import REPO_ROOT, SERVICES
+
+RECIPE = Path("services/Dockerfile")
+RECIPE_FILES = (RECIPE, Path("services/healthcheck.py"), Path(".dockerignore"))
+
+
+def release_tree(version: str, directory: Path) -> Path:
+    """A released version's code under ``directory``, with today's image recipe.
+
+    A release older than the recipe is packaged the way it would be today, so the
+    test compares code versions, not two ways of building images.
+    """
+    tree = directory / f"release-{version}"
+    extract_source(release(version), tree)
+    for name in RECIPE_FILES:
+        shutil.copyfile(REPO_ROOT / name, tree / name)
+    return tree
+
+
+def service_image(tree: Path, service: str, tag: str) -> str:
+    """Build ``service`` from ``tree`` as ``tag`` (layers cached between runs)."""
+    DockerImage(
+        path=tree,
+        tag=tag,
+        clean_up=False,
+        dockerfile_path=str(RECIPE),
+        buildargs={"SERVICE": service, "SERVICE_CLASS": SERVICES[service][1]},
+        rm=True,
+    ).build()
+    return tag

@@ -1,0 +1,131 @@
+"""A rolling deploy in containers: airports 1.0.0 and 1.1.0 images on one queue.
+
+Release 1.0.0 (rebuilt from its git commit, contracts/releases.toml) serves airports
+v1 only, and its gateway calls v1 ``create``. This checkout's airports 1.1.0 also
+serves ``create_v2``, and its gateway calls ``create_v2``, falling back to v1 when a
+1.0.0 instance answers ``MethodNotFound``. With one instance of each airports
+version consuming ``rpc-airports``, both gateways must give every caller a valid
+answer. (contracts/tests/test_side_by_side.py runs the same pair as processes.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import pytest
+import requests
+from nameko.exceptions import MethodNotFound
+from nameko.standalone.rpc import ServiceRpcProxy
+from testcontainers.community.rabbitmq import RabbitMqContainer
+from testcontainers.community.redis import RedisContainer
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+from testcontainers.core.wait_strategies import HealthcheckWaitStrategy
+
+from integration_tests.brokers import (
+    DOCKER_MODE,
+    RABBITMQ_IMAGE,
+    REDIS_IMAGE,
+    rpc_consumers,
+)
+from integration_tests.images import release_tree, service_image
+from integration_tests.processes import REPO_ROOT
+
+OLD, NEW = "1.0.0", "1.1.0"
+CALLS = 12
+GATEWAY_PORT = 8000
+# Inside the test network: service-name DNS, like compose.
+SERVICE_ENV = {
+    "AMQP_URI": "pyamqp://guest:guest@rabbitmq:5672/",
+    "REDIS_URL": "redis://redis:6379/0",
+}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    amqp_uri: str  # the containerised broker, from the host
+    gateway_urls: dict[str, str]  # version -> base URL of that version's gateway
+
+
+@pytest.fixture
+def deployment(integration_mode: str, tmp_path) -> Iterator[Deployment]:
+    if integration_mode != DOCKER_MODE:
+        pytest.skip(
+            "images need a Docker engine; contracts/tests/test_side_by_side.py "
+            "runs the same versions as processes"
+        )
+    trees = {OLD: release_tree(OLD, tmp_path), NEW: REPO_ROOT}
+    images = {
+        (service, version): service_image(tree, service, f"travel-it/{service}:{version}")
+        for version, tree in trees.items()
+        for service in ("airports", "gateway")
+    }
+    with ExitStack() as stack:
+        network = stack.enter_context(Network())
+        rabbit = stack.enter_context(
+            RabbitMqContainer(RABBITMQ_IMAGE, network=network, network_aliases=["rabbitmq"])
+        )
+        stack.enter_context(RedisContainer(REDIS_IMAGE, network=network, network_aliases=["redis"]))
+        services = {
+            (service, version): stack.enter_context(
+                DockerContainer(image, env=SERVICE_ENV, network=network).with_exposed_ports(
+                    GATEWAY_PORT
+                )
+            )
+            for (service, version), image in images.items()
+        }
+        # Started together, so their healthchecks run in parallel; then wait for each.
+        for container in services.values():
+            HealthcheckWaitStrategy().with_startup_timeout(120).wait_until_ready(container)
+        yield Deployment(
+            amqp_uri=f"pyamqp://guest:guest@{rabbit.get_container_host_ip()}:"
+            f"{rabbit.get_exposed_port(rabbit.port)}/",
+            gateway_urls={
+                version: f"http://{gateway.get_container_host_ip()}:"
+                f"{gateway.get_exposed_port(GATEWAY_PORT)}"
+                for (service, version), gateway in services.items()
+                if service == "gateway"
+            },
+        )
+
+
+def test_both_airports_images_serve_one_queue_and_every_caller_gets_valid_answers(
+    deployment, report
+):
+    assert rpc_consumers(deployment.amqp_uri, "airports") == 2
+
+    # Who answers: 1.1.0 serves create_v2, 1.0.0 does not know it.
+    answered = {OLD: 0, NEW: 0}
+    with ServiceRpcProxy("airports", {"AMQP_URI": deployment.amqp_uri}, timeout=30) as airports:
+        for n in range(CALLS):
+            try:
+                airports.create_v2(f"Direct {n}")
+                answered[NEW] += 1
+            except MethodNotFound:
+                answered[OLD] += 1
+
+    # Every gateway's creates, read back through every gateway.
+    valid = 0
+    with requests.Session() as http:
+        for caller, url in deployment.gateway_urls.items():
+            for n in range(CALLS):
+                name = f"Created via gateway {caller} #{n}"
+                response = http.post(f"{url}/airport", json={"airport": name}, timeout=30)
+                assert response.status_code == 201, response.text
+                airport = response.json()
+                assert airport == {"id": airport["id"], "name": name}
+                for reader in deployment.gateway_urls.values():
+                    assert (
+                        http.get(f"{reader}/airport/{airport['id']}", timeout=30).json() == airport
+                    )
+                valid += 1
+
+    report(
+        f"version coexistence (images): create_v2 answered by {OLD}: {answered[OLD]} "
+        f"(MethodNotFound), by {NEW}: {answered[NEW]}; {valid} gateway creates read back "
+        f"through both gateways, all valid"
+    )
+    # Round-robin hands each instance about half: generous bounds, no timing.
+    assert min(answered.values()) >= CALLS // 4, answered
