@@ -39,6 +39,11 @@ def create_airports(gateway_url: str) -> dict[str, object]:
     return expected
 
 
+def write_waiting(client: redis.Redis) -> bool:
+    """True once a client's HSET (the create's store write) is held by the pause."""
+    return any(c["cmd"] == "hset" and "b" in c["flags"] for c in client.client_list())
+
+
 def test_sigkill_of_an_instance_mid_stream_loses_no_request(services, report):
     victim = services.start_rpc_service("airports")
     survivor = services.start_rpc_service("airports")
@@ -79,7 +84,7 @@ def test_sigterm_lets_the_call_in_flight_finish(services, redis_url, report):
             creating = pool.submit(
                 requests.post, f"{gateway.url}/airport", json={"airport": "Slow"}, timeout=30
             )
-            time.sleep(0.5)  # the create is now waiting on Redis inside the instance
+            wait_until(lambda: write_waiting(client), 10, "the create to wait on Redis")
             signalled_at = time.monotonic()
             instance.send(signal.SIGTERM)
             time.sleep(0.5)
