@@ -42,7 +42,6 @@ class Brokers:
     Tests never use ``amqp_uri``'s vhost itself: each gets its own (``isolated_vhost``).
     """
 
-    mode: str
     amqp_uri: str
     rabbit_api_uri: str
     redis_url: str
@@ -79,7 +78,6 @@ def docker_brokers() -> Iterator[Brokers]:
     with rabbit, RedisContainer(REDIS_IMAGE) as redis:
         host = rabbit.get_container_host_ip()
         yield Brokers(
-            mode=DOCKER_MODE,
             amqp_uri=f"pyamqp://guest:guest@{host}:{rabbit.get_exposed_port(rabbit.port)}/",
             rabbit_api_uri=f"http://guest:guest@{host}:{rabbit.get_exposed_port(RABBIT_API_PORT)}",
             redis_url=f"redis://{redis.get_container_host_ip()}:{redis.get_exposed_port(6379)}/0",
@@ -90,7 +88,6 @@ def docker_brokers() -> Iterator[Brokers]:
 def local_brokers() -> Iterator[Brokers]:
     """The local brokers from the environment; tests isolate themselves in them."""
     yield Brokers(
-        mode=LOCAL_MODE,
         amqp_uri=os.environ.get("TEST_AMQP_URI", DEFAULT_AMQP_URI),
         rabbit_api_uri=os.environ.get("TEST_RABBIT_API_URI", DEFAULT_RABBIT_API_URI),
         redis_url=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),

@@ -37,26 +37,22 @@ class ComposeStack:
 
     def containers(self) -> list:
         with closing(docker.from_env()) as client:
-            return client.containers.list(all=True, filters={"label": self.label})
+            return client.containers.list(all=True, filters=self.project_filter)
 
     def leftovers(self) -> dict[str, list[str]]:
         """Everything of this project still known to Docker."""
         with closing(docker.from_env()) as client:
             return {
                 "containers": [
-                    c.name for c in client.containers.list(all=True, filters=self.filter)
+                    c.name for c in client.containers.list(all=True, filters=self.project_filter)
                 ],
-                "networks": [n.name for n in client.networks.list(filters=self.filter)],
-                "volumes": [v.name for v in client.volumes.list(filters=self.filter)],
+                "networks": [n.name for n in client.networks.list(filters=self.project_filter)],
+                "volumes": [v.name for v in client.volumes.list(filters=self.project_filter)],
             }
 
     @property
-    def label(self) -> str:
-        return f"com.docker.compose.project={self.project}"
-
-    @property
-    def filter(self) -> dict[str, str]:
-        return {"label": self.label}
+    def project_filter(self) -> dict[str, str]:
+        return {"label": f"com.docker.compose.project={self.project}"}
 
 
 @pytest.fixture
