@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from airports.store import AirportStore
 from contracts.airports import SERVICE_NAME
 from contracts.airports.v1 import CreateAirport, GetAirport
-from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.errors import NotFound
 from contracts.validation import validate
+from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.store import StoreProvider
 
@@ -18,12 +17,12 @@ class AirportsService(Pingable):
 
     store: AirportStore = StoreProvider(AirportStore)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def create(self, name: str) -> str:
         args = validate(CreateAirport, {"name": name})
         return self.store.create(args.name)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetAirport, {"id": id})
         airport = self.store.get(args.id)
