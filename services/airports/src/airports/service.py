@@ -7,6 +7,7 @@ from contracts.airports import SERVICE_NAME
 from contracts.airports.v1 import CreateAirport, GetAirport
 from contracts.errors import NotFound
 from contracts.validation import validate
+from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.store import StoreProvider
@@ -16,6 +17,7 @@ class AirportsService(Pingable):
     name = SERVICE_NAME
 
     store: AirportStore = StoreProvider(AirportStore)
+    call_log = CallLog()
 
     @rpc
     def create(self, name: str) -> str:

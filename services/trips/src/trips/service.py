@@ -11,6 +11,7 @@ from contracts.errors import NotFound, SameAirport, UnknownAirport
 from contracts.trips import SERVICE_NAME
 from contracts.trips.v1 import CreateTrip, GetTrip
 from contracts.validation import validate
+from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.rpc import TimedRpcProxy
@@ -22,6 +23,7 @@ class TripsService(Pingable):
     name = SERVICE_NAME
 
     store: TripStore = StoreProvider(TripStore)
+    call_log = CallLog()
     airports = TimedRpcProxy(AIRPORTS)
 
     @rpc
