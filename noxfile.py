@@ -76,6 +76,13 @@ def devstack(session: nox.Session) -> None:
     session.run("pytest", "tools/tests", *session.posargs)
 
 
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Gateway latency and throughput per route, as ratios to a baseline from the same run."""
+    session.install(*CONSTRAINTS, "requests", "redis")
+    session.run("python", "benchmarks/bench_gateway.py", *session.posargs)
+
+
 @nox.session(python=False, default=False)
 def up(session: nox.Session) -> None:
     """Run the whole stack in the foreground (Ctrl-C or SIGTERM stops it); gateway on :8000."""
