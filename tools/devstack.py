@@ -39,6 +39,7 @@ SHARED_PACKAGES = ("contracts", "libs/service-runtime")
 SERVICES = {
     "airports": "airports.service:AirportsService",
     "trips": "trips.service:TripsService",
+    "messages": "messages.service:MessagesService",
     "gateway": "gateway.service:GatewayService",
 }
 READY_TIMEOUT_SECONDS = 60

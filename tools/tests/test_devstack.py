@@ -25,7 +25,7 @@ def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
 def test_up_serves_the_walkthrough_and_sigterm_stops_every_service():
     with isolated_stack() as stack:
         url = stack.url
-        assert len(stack.service_pids) == 3
+        assert len(stack.service_pids) == 4
 
         status, lisbon = call("POST", f"{url}/airport", {"airport": "Lisbon"})
         assert status == 201
