@@ -3,6 +3,8 @@
 Each service is tested in a venv of its own holding that service, the shared
 packages (contracts, service-runtime) and test tools; the gateway and trips test
 venvs also hold the services they call, to run them for real in the tests.
+`browser` drives the messenger page in Debian's headless Chromium (apt package
+`chromium`) in a pytest process of its own, without eventlet.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ NAMEKO_PYTEST_ARGS = (
 SERVICE_TEST_PEERS: dict[str, tuple[str, ...]] = {
     "airports": (),
     "trips": ("airports",),
-    "gateway": ("airports", "trips"),
+    "messages": (),
+    "gateway": ("airports", "trips", "messages"),
 }
 
 
@@ -111,6 +114,33 @@ def pacts(session: nox.Session) -> None:
     install_contract_tools(session)
     session.run("python", "-m", "contracts.schema")
     session.run("pytest", "contracts/tests/consumer", *CONTRACT_PYTEST_ARGS)
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """The messenger page in headless Chromium against the services run as subprocesses.
+
+    Needs Debian's chromium (`apt-get install -y chromium`); Playwright from PyPI
+    drives it, `playwright install` is never used. Its own pytest process, without
+    eventlet (Playwright hangs under it) and without nameko's pytest plugin.
+    """
+    session.install(
+        *CONSTRAINTS,
+        *SHARED,
+        *editable("gateway", *SERVICE_TEST_PEERS["gateway"]),
+        "playwright",
+        "requests",
+    )
+    session.run(
+        "pytest",
+        "services/gateway/browser_tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        *session.posargs,
+        env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
+    )
 
 
 @nox.session(python=PYTHON)

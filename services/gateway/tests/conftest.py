@@ -9,6 +9,7 @@ import pytest  # noqa: E402 - after the monkey-patch on purpose
 
 from airports.service import AirportsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
+from messages.service import MessagesService  # noqa: E402
 from trips.service import TripsService  # noqa: E402
 
 
@@ -30,6 +31,6 @@ def start(container_factory, gateway_config):
 
 @pytest.fixture
 def api(start, http_session):
-    """The gateway over real HTTP, with the real airports and trips services."""
-    start(AirportsService, TripsService, GatewayService)
+    """The gateway over real HTTP, with the real airports, trips and messages services."""
+    start(AirportsService, TripsService, MessagesService, GatewayService)
     return http_session

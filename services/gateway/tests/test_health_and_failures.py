@@ -5,6 +5,7 @@ from nameko.rpc import rpc
 
 from airports.service import AirportsService
 from gateway.service import GatewayService
+from messages.service import MessagesService
 from trips.service import TripsService
 
 
@@ -42,11 +43,17 @@ def test_ready_is_503_naming_the_missing_services(start, http_session):
 
     assert response.status_code == 503
     assert response.json()["error"] == "NOT_READY"
-    assert response.json()["missing"] == ["trips"]
+    assert response.json()["missing"] == ["trips", "messages"]
 
 
 def test_ready_is_503_when_a_service_is_bound_but_stalled(start, http_session):
-    start(StalledAirports, TripsService, GatewayService, READINESS_TIMEOUT_SECONDS=0.5)
+    start(
+        StalledAirports,
+        TripsService,
+        MessagesService,
+        GatewayService,
+        READINESS_TIMEOUT_SECONDS=0.5,
+    )
 
     response = http_session.get("/ready")
 

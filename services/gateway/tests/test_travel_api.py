@@ -1,21 +1,13 @@
 """The travel API over real HTTP, with the real airports and trips services."""
 
 import pytest
+from http_assertions import assert_error
 
 
 def create_airport(api, name):
     response = api.post("/airport", json={"airport": name})
     assert response.status_code == 201, response.text
     return response.json()["id"]
-
-
-def assert_error(response, status, code, field=None):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["error"] == code
-    assert body["message"]
-    assert body.get("field") == field
 
 
 def test_create_airport_is_201_with_location_and_reads_back(api):

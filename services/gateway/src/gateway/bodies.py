@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from werkzeug.wrappers import Request
 
 from contracts.airports.v1 import AirportName, EntityId
+from contracts.messages.v1 import MessageText
 from contracts.validation import validate
 from gateway.errors import MalformedJson
 
@@ -30,6 +31,14 @@ class NewTrip(BaseModel):
 
     airport_from: EntityId
     airport_to: EntityId
+
+
+class NewMessage(BaseModel):
+    """``POST /messages``"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: MessageText
 
 
 def parse_body(request: Request, model: type[BodyT]) -> BodyT:

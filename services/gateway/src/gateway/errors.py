@@ -32,12 +32,19 @@ class MalformedJson(ServiceError):
     code = "MALFORMED_JSON"
 
 
+class StreamFull(ServiceError):
+    """The live feed has its maximum of subscribers (raised by the gateway only)."""
+
+    code = "STREAM_FULL"
+
+
 STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     MalformedJson: 400,
     InvalidArgument: 400,
     NotFound: 404,
     UnknownAirport: 422,
     SameAirport: 422,
+    StreamFull: 503,
     ServiceUnavailable: 503,
     ServiceTimeout: 504,
 }

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from contracts.airports import SERVICE_NAME as AIRPORTS
+from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.trips import SERVICE_NAME as TRIPS
+from gateway.live_feed import LiveFeed
 from gateway.routes.airports import AirportRoutes
 from gateway.routes.health import HealthRoutes
+from gateway.routes.messages import MessageRoutes
+from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
 from service_runtime.rpc import TimedRpcProxy
 
 
-class GatewayService(AirportRoutes, TripRoutes, HealthRoutes):
+class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, HealthRoutes):
     name = "gateway"
 
     airports = TimedRpcProxy(AIRPORTS)
     trips = TimedRpcProxy(TRIPS)
+    messages = TimedRpcProxy(MESSAGES)
+    live_feed = LiveFeed()
 
-    required_services = ("airports", "trips")
+    required_services = ("airports", "trips", "messages")

@@ -1,0 +1,3 @@
+"""Contracts served by the messages service (the messenger's expiring messages)."""
+
+SERVICE_NAME = "messages"

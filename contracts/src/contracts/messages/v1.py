@@ -1,0 +1,75 @@
+"""messages v1: short text messages that expire.
+
+RPC:
+
+* ``save_message(text) -> Message``: the saved message (its ``id`` plus the
+  times below), so a caller answers with the expiry without a second call;
+* ``get_message(id) -> Message``: raises ``NotFound`` once expired or unknown;
+* ``get_all_messages(limit=DEFAULT_PAGE_SIZE) -> list[Message]``: the live
+  messages, newest first, at most ``limit`` (1..``MAX_PAGE_SIZE``).
+
+Bad arguments raise ``InvalidArgument`` naming the field.
+
+Event ``message_created`` (``MessageCreated``), dispatched once per saved message.
+
+Times are integers in milliseconds: ``created`` and ``expires`` since the Unix
+epoch, ``expires_in`` is what Redis reports as left (``PTTL``) when read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+MESSAGE_CREATED = "message_created"
+
+# Long enough for a chat line, short enough that a page of messages stays small.
+MESSAGE_TEXT_MAX_LENGTH = 500
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+MessageText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
+]
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
+
+
+class SaveMessage(BaseModel):
+    """Arguments of ``messages.save_message``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: MessageText
+
+
+class GetMessage(BaseModel):
+    """Arguments of ``messages.get_message``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: MessageId
+
+
+class GetAllMessages(BaseModel):
+    """Arguments of ``messages.get_all_messages``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: PageSize = DEFAULT_PAGE_SIZE
+
+
+class MessageCreated(BaseModel):
+    """Payload of the ``message_created`` event."""
+
+    id: str
+    text: str
+    created: int
+    expires: int
+
+
+class Message(MessageCreated):
+    """A live message as read back: the event's fields plus the time it has left."""
+
+    expires_in: int

@@ -1,0 +1,84 @@
+"""Browser tests: real headless Chromium (Debian's) against the real services.
+
+Run in a pytest process of their own without eventlet (``nox -s browser``);
+Playwright from PyPI drives ``/usr/bin/chromium`` (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from stack import Stack, start_stack
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Long enough that nothing expires while a test looks at it; the expiry test
+# has its own stack with a short one.
+LONG_TTL_SECONDS = "300"
+SHORT_TTL_SECONDS = "2"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("stack"), MESSAGE_TTL_SECONDS=LONG_TTL_SECONDS)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def short_ttl_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    running = start_stack(
+        tmp_path_factory.mktemp("short-ttl-stack"), MESSAGE_TTL_SECONDS=SHORT_TTL_SECONDS
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Error as exc:
+            problem = f"Chromium did not start from {CHROMIUM} (apt-get install chromium): {exc}"
+            if os.environ.get("CI") == "true":
+                pytest.fail(problem)  # CI must run these tests, never skip them
+            pytest.skip(problem)
+        yield chromium
+        chromium.close()
+
+
+class Dialogs(list):
+    """Messages of every dialog (alert, confirm ...) the page opened; each is dismissed."""
+
+
+@pytest.fixture
+def dialogs() -> Dialogs:
+    return Dialogs()
+
+
+@pytest.fixture
+def page(browser, dialogs: Dialogs):
+    context = browser.new_context(viewport={"width": 900, "height": 700})
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+
+    def record(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    opened.on("dialog", record)
+    yield opened
+    context.close()

@@ -1,0 +1,139 @@
+"""The live feed: ``message_created`` events fanned out to Server-Sent Events streams.
+
+Every gateway instance receives every event (a broadcast handler in the service)
+and hands it to ``MessageHub.publish``; each connected page holds one
+``Subscription``, a bounded eventlet queue drained by its streaming response.
+
+The stream is a generator the web server iterates on the connection's own green
+thread after the route has returned, so an open page costs a socket and a queue,
+never one of the container's workers. Heartbeat comments go out whenever the
+queue stays quiet, so a dead connection fails a write and frees its slot.
+
+Config: ``MAX_STREAM_SUBSCRIBERS`` (default 100; one more gets 503),
+``STREAM_HEARTBEAT_SECONDS`` (default 15).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import suppress
+from typing import Any
+
+from eventlet.queue import Empty, Full, LightQueue
+from nameko.extensions import DependencyProvider
+
+from gateway.errors import StreamFull
+
+MAX_SUBSCRIBERS_KEY = "MAX_STREAM_SUBSCRIBERS"
+DEFAULT_MAX_SUBSCRIBERS = 100
+HEARTBEAT_KEY = "STREAM_HEARTBEAT_SECONDS"
+DEFAULT_HEARTBEAT_SECONDS = 15.0
+# Events a subscriber may fall behind by before it is dropped (its page then
+# reconnects and re-reads the list); keeps one stalled client from growing memory.
+SUBSCRIBER_BACKLOG = 100
+# How soon a page's EventSource reconnects after the stream ends (ms).
+RECONNECT_MS = 1000
+
+_CLOSED = object()
+
+
+def encode_event(name: str, payload: dict[str, Any]) -> str:
+    """One Server-Sent Event; JSON holds no raw newline, so one ``data:`` line suffices."""
+    return f"event: {name}\ndata: {json.dumps(payload)}\n\n"
+
+
+class Subscription:
+    """One connected stream: a bounded queue of encoded events."""
+
+    def __init__(self, hub: MessageHub) -> None:
+        self.hub = hub
+        self.queue: LightQueue = LightQueue(SUBSCRIBER_BACKLOG)
+        self.closed = False
+
+    def offer(self, event: str) -> bool:
+        """Queue ``event``; False when the subscriber is too far behind to keep."""
+        try:
+            self.queue.put_nowait(event)
+        except Full:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+        # Wakes a stream waiting on an empty queue; a full one is not waiting and
+        # sees ``closed`` after its next event.
+        with suppress(Full):
+            self.queue.put_nowait(_CLOSED)
+
+    def stream(self) -> Iterator[str]:
+        """The response body: a greeting, then events and heartbeats until closed."""
+        try:
+            yield f"retry: {RECONNECT_MS}\n: connected\n\n"
+            while not self.closed:
+                try:
+                    event = self.queue.get(timeout=self.hub.heartbeat_seconds)
+                except Empty:
+                    yield ": heartbeat\n\n"
+                    continue
+                if event is _CLOSED:
+                    return
+                yield event
+        finally:
+            # Runs when the server closes the body: client gone or server stopping.
+            self.hub.unsubscribe(self)
+
+
+class MessageHub:
+    """The set of open subscriptions of one gateway container."""
+
+    def __init__(self, max_subscribers: int, heartbeat_seconds: float) -> None:
+        self.max_subscribers = max_subscribers
+        self.heartbeat_seconds = heartbeat_seconds
+        self.subscriptions: set[Subscription] = set()
+
+    def subscribe(self) -> Subscription:
+        if len(self.subscriptions) >= self.max_subscribers:
+            raise StreamFull(
+                f"the live feed has its maximum of {self.max_subscribers} subscribers; "
+                "poll GET /messages instead"
+            )
+        subscription = Subscription(self)
+        self.subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscription.close()
+        self.subscriptions.discard(subscription)
+
+    def publish(self, name: str, payload: dict[str, Any]) -> None:
+        event = encode_event(name, payload)
+        for subscription in list(self.subscriptions):
+            if not subscription.offer(event):
+                self.unsubscribe(subscription)
+
+    def close_all(self) -> None:
+        for subscription in list(self.subscriptions):
+            self.unsubscribe(subscription)
+
+
+class LiveFeed(DependencyProvider):
+    """Injects the container's ``MessageHub``; ends every stream when the container stops."""
+
+    hub: MessageHub
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.hub = MessageHub(
+            max_subscribers=int(config.get(MAX_SUBSCRIBERS_KEY) or DEFAULT_MAX_SUBSCRIBERS),
+            heartbeat_seconds=float(config.get(HEARTBEAT_KEY) or DEFAULT_HEARTBEAT_SECONDS),
+        )
+
+    def stop(self) -> None:
+        self.hub.close_all()
+
+    def kill(self) -> None:
+        self.hub.close_all()
+
+    def get_dependency(self, worker_ctx: Any) -> MessageHub:
+        return self.hub

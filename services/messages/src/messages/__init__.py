@@ -1,0 +1,1 @@
+"""The messages service: the messenger's expiring messages."""

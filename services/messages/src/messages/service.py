@@ -1,0 +1,53 @@
+"""The messages Nameko service: thin RPC entrypoints over ``MessageStore``.
+
+Each saved message is announced with the ``message_created`` event so other
+services (the gateway's live feed) react without polling.
+"""
+
+from __future__ import annotations
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+
+from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.messages import SERVICE_NAME
+from contracts.messages.v1 import (
+    DEFAULT_PAGE_SIZE,
+    MESSAGE_CREATED,
+    GetAllMessages,
+    GetMessage,
+    MessageCreated,
+    SaveMessage,
+)
+from contracts.validation import validate
+from messages.store import MessageStore
+from service_runtime.health import Pingable
+from service_runtime.store import StoreProvider
+
+
+class MessagesService(Pingable):
+    name = SERVICE_NAME
+
+    store: MessageStore = StoreProvider(MessageStore)
+    dispatch = EventDispatcher()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def save_message(self, text: str) -> dict:
+        args = validate(SaveMessage, {"text": text})
+        message = self.store.save(args.text)
+        event = MessageCreated.model_validate(message.model_dump())
+        self.dispatch(MESSAGE_CREATED, event.model_dump())
+        return message.model_dump()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_message(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
+        args = validate(GetMessage, {"id": id})
+        message = self.store.get(args.id)
+        if message is None:
+            raise NotFound(f"message {args.id!r} not found (expired or never existed)", field="id")
+        return message.model_dump()
+
+    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    def get_all_messages(self, limit: int = DEFAULT_PAGE_SIZE) -> list[dict]:
+        args = validate(GetAllMessages, {"limit": limit})
+        return [message.model_dump() for message in self.store.newest(args.limit)]

@@ -1,0 +1,89 @@
+"""MessageStore: the only code that knows how messages sit in Redis.
+
+Key layout (under ``REDIS_KEY_PREFIX``):
+
+* ``message:<id>``: a string, JSON ``{"text", "created", "expires"}`` (epoch ms),
+  written with ``SET ... PX <ttl>`` so Redis itself deletes it on expiry;
+* ``messages:by_expiry``: a sorted set of message ids scored by their expiry
+  (epoch ms). Every message lives ``MESSAGE_TTL_SECONDS``, so the latest expiry
+  is the newest message: the newest page is one ``ZREVRANGEBYSCORE`` from
+  ``+inf`` down to now, O(log N + page), without scanning the keyspace. Ids
+  whose expiry has passed are removed (``ZREMRANGEBYSCORE``) on every write and
+  read, so the index never outgrows the live messages by more than the ones
+  that expired since the last call.
+
+The message key stays the truth: an id still in the index whose key Redis has
+already dropped is skipped, and the time left (``expires_in``) is Redis's own
+``PTTL``, not a computation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+from contracts.messages.v1 import Message
+from service_runtime.store import RedisStore
+
+MESSAGE_TTL_KEY = "MESSAGE_TTL_SECONDS"
+DEFAULT_MESSAGE_TTL_SECONDS = 60.0
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class MessageStore(RedisStore):
+    @property
+    def ttl_ms(self) -> int:
+        seconds = float(self.config.get(MESSAGE_TTL_KEY) or DEFAULT_MESSAGE_TTL_SECONDS)
+        return max(1, round(seconds * 1000))
+
+    @property
+    def index_key(self) -> str:
+        return self.key("messages", "by_expiry")
+
+    def save(self, text: str) -> Message:
+        message_id = uuid.uuid4().hex
+        ttl = self.ttl_ms
+        created = now_ms()
+        expires = created + ttl
+        value = json.dumps({"text": text, "created": created, "expires": expires})
+        # One MULTI: the message and its index entry appear together or not at all.
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.key("message", message_id), value, px=ttl)
+        pipe.zadd(self.index_key, {message_id: expires})
+        pipe.zremrangebyscore(self.index_key, "-inf", created)
+        pipe.execute()
+        return Message(id=message_id, text=text, created=created, expires=expires, expires_in=ttl)
+
+    def get(self, message_id: str) -> Message | None:
+        return self._read([message_id])[0]
+
+    def newest(self, limit: int) -> list[Message]:
+        """At most ``limit`` live messages, newest first."""
+        now = now_ms()
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zremrangebyscore(self.index_key, "-inf", now)
+        pipe.zrevrangebyscore(self.index_key, "+inf", f"({now}", start=0, num=limit)
+        _, ids = pipe.execute()
+        return [message for message in self._read(ids) if message is not None]
+
+    def _read(self, ids: list[str]) -> list[Message | None]:
+        """The messages ``ids`` in order, ``None`` for each one Redis no longer has."""
+        if not ids:
+            return []
+        # MULTI so each value and its PTTL are read at the same instant.
+        pipe = self.client.pipeline(transaction=True)
+        for message_id in ids:
+            pipe.get(self.key("message", message_id))
+            pipe.pttl(self.key("message", message_id))
+        replies = pipe.execute()
+        messages: list[Message | None] = []
+        for message_id, value, left in zip(ids, replies[::2], replies[1::2], strict=True):
+            if value is None or left < 0:  # -2: gone; -1 would be a key without expiry
+                messages.append(None)
+                continue
+            messages.append(Message(id=message_id, expires_in=left, **json.loads(value)))
+        return messages

@@ -1,0 +1,79 @@
+"""Unit tests of the entrypoints alone: store and event dispatcher are mocks (worker_factory)."""
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from contracts.errors import InvalidArgument, NotFound
+from contracts.messages.v1 import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MESSAGE_TEXT_MAX_LENGTH, Message
+from messages.service import MessagesService
+
+SAVED = Message(id="m1", text="hello", created=1_000, expires=61_000, expires_in=60_000)
+
+
+def test_save_stores_the_trimmed_text_and_returns_the_saved_message():
+    service = worker_factory(MessagesService)
+    service.store.save.return_value = SAVED
+
+    assert service.save_message("  hello \n") == SAVED.model_dump()
+    service.store.save.assert_called_once_with("hello")
+
+
+def test_save_dispatches_message_created_with_id_text_and_times():
+    service = worker_factory(MessagesService)
+    service.store.save.return_value = SAVED
+
+    service.save_message("hello")
+
+    service.dispatch.assert_called_once_with(
+        "message_created", {"id": "m1", "text": "hello", "created": 1_000, "expires": 61_000}
+    )
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * (MESSAGE_TEXT_MAX_LENGTH + 1), 42, None])
+def test_save_rejects_bad_text_without_storing_or_announcing(text):
+    service = worker_factory(MessagesService)
+
+    with pytest.raises(InvalidArgument) as raised:
+        service.save_message(text)
+
+    assert raised.value.field == "text"
+    service.store.save.assert_not_called()
+    service.dispatch.assert_not_called()
+
+
+def test_save_accepts_text_of_exactly_the_maximum_length():
+    service = worker_factory(MessagesService)
+    service.store.save.return_value = SAVED
+
+    service.save_message("x" * MESSAGE_TEXT_MAX_LENGTH)
+
+    service.store.save.assert_called_once_with("x" * MESSAGE_TEXT_MAX_LENGTH)
+
+
+def test_get_of_a_missing_message_raises_not_found_naming_the_id():
+    service = worker_factory(MessagesService)
+    service.store.get.return_value = None
+
+    with pytest.raises(NotFound) as raised:
+        service.get_message("gone")
+
+    assert raised.value.field == "id"
+
+
+def test_get_all_asks_the_store_for_the_default_page():
+    service = worker_factory(MessagesService)
+    service.store.newest.return_value = [SAVED]
+
+    assert service.get_all_messages() == [SAVED.model_dump()]
+    service.store.newest.assert_called_once_with(DEFAULT_PAGE_SIZE)
+
+
+@pytest.mark.parametrize("limit", [0, -1, MAX_PAGE_SIZE + 1, "10", 2.5, None])
+def test_get_all_rejects_a_bad_limit(limit):
+    service = worker_factory(MessagesService)
+
+    with pytest.raises(InvalidArgument) as raised:
+        service.get_all_messages(limit=limit)
+
+    assert raised.value.field == "limit"
+    service.store.newest.assert_not_called()
