@@ -70,7 +70,7 @@ CONTRACT_PYTEST_ARGS = (
     f"--amqp-uri={AMQP_URI}",
     f"--rabbit-ctl-uri={RABBIT_API_URI}",
 )
-CONTRACT_PARTIES = ("airports", "trips", "gateway")
+CONTRACT_PARTIES = ("airports", "trips", "messages", "gateway")
 
 
 def install_contract_tools(session: nox.Session) -> None:

@@ -14,6 +14,7 @@ SERVICE_CLASSES = {
     "airports": "airports.service:AirportsService",
     "trips": "trips.service:TripsService",
     "gateway": "gateway.service:GatewayService",
+    "messages": "messages.service:MessagesService",
 }
 
 

@@ -51,9 +51,9 @@ def module_amqp_uri(request: pytest.FixtureRequest, vhost_pipeline: Any) -> Iter
 def module_key_prefix(module_redis_url: str) -> Iterator[str]:
     """A Redis key prefix for one module's service processes, deleted after it.
 
-    No colons: config.yaml reads ``${REDIS_KEY_PREFIX:}`` as YAML, where a value
-    ending in ":" turns into a mapping (service_runtime's ``redis_key_prefix``
-    does end in one)."""
+    No colons: release 1.0.0's config.yaml (run by the side-by-side test) reads
+    ``${REDIS_KEY_PREFIX:}`` as YAML, where a value ending in ":" turns into a
+    mapping (service_runtime's ``redis_key_prefix`` does end in one)."""
     prefix = f"contracts-{uuid.uuid4().hex}-"
     yield prefix
     client = redis.Redis.from_url(module_redis_url)
