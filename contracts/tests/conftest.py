@@ -11,10 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 from checkout import PACT_DIR
 
-from service_runtime.testing import DEFAULT_TEST_REDIS_URL, TEST_REDIS_URL_ENV
+from service_runtime.testing import (
+    DEFAULT_TEST_REDIS_URL,
+    TEST_REDIS_URL_ENV,
+    delete_keys_with_prefix,
+)
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
@@ -56,13 +59,7 @@ def module_key_prefix(module_redis_url: str) -> Iterator[str]:
     mapping (service_runtime's ``redis_key_prefix`` does end in one)."""
     prefix = f"contracts-{uuid.uuid4().hex}-"
     yield prefix
-    client = redis.Redis.from_url(module_redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    delete_keys_with_prefix(module_redis_url, prefix)
 
 
 @pytest.fixture(scope="module")
