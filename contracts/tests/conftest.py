@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from checkout import PACT_DIR
 
+from contracts.releases import ReleaseBuild, build
 from service_runtime.testing import (
     DEFAULT_TEST_REDIS_URL,
     TEST_REDIS_URL_ENV,
@@ -20,6 +21,8 @@ from service_runtime.testing import (
 )
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+# A directory where release builds are kept between runs (nox sets it).
+RELEASE_CACHE_ENV = "CONTRACTS_RELEASE_CACHE"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,3 +76,10 @@ def service_env(
         "REDIS_KEY_PREFIX": module_key_prefix,
         "LOG_LEVEL": "INFO",
     }
+
+
+@pytest.fixture(scope="session")
+def release_1_0_0(tmp_path_factory: pytest.TempPathFactory) -> ReleaseBuild:
+    """Release 1.0.0 (airports v1 only, gateway calling v1) rebuilt from its git commit."""
+    cache = os.environ.get(RELEASE_CACHE_ENV)
+    return build("1.0.0", Path(cache) if cache else tmp_path_factory.mktemp("releases"))
