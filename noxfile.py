@@ -10,6 +10,7 @@ venvs also hold the services they call, to run them for real in the tests.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -62,6 +63,58 @@ def service_tests(service: str) -> None:
 
 for _service in SERVICE_TEST_PEERS:
     service_tests(_service)
+
+
+# The pact tests run in a plain pytest process: no eventlet (stack.md, pitfall 9).
+CONTRACT_PYTEST_ARGS = (
+    "--suppress-nameko-eventlet-notification",
+    f"--amqp-uri={AMQP_URI}",
+    f"--rabbit-ctl-uri={RABBIT_API_URI}",
+)
+CONTRACT_PARTIES = ("airports", "trips", "messages", "gateway")
+
+
+def install_contract_tools(session: nox.Session) -> None:
+    session.install(
+        *CONSTRAINTS,
+        "-e",
+        "./contracts[pact]",
+        "-e",
+        "./libs/service-runtime[testing]",
+        *editable(*CONTRACT_PARTIES),
+    )
+
+
+@nox.session(python=PYTHON)
+def contracts(session: nox.Session) -> None:
+    """The contract gate: schemas and pacts current, every provider honours every pact
+    (current and released consumers), v1/v2 side by side, breaking changes caught."""
+    install_contract_tools(session)
+    tmp = Path(session.create_tmp())
+    regenerated = tmp / "pacts"
+    shutil.rmtree(regenerated, ignore_errors=True)
+    session.run(
+        "pytest", "contracts/tests/consumer", f"--pact-dir={regenerated}", *CONTRACT_PYTEST_ARGS
+    )
+    session.run("python", "-m", "contracts.pact.freshness", str(regenerated), "contracts/pacts")
+    session.run(
+        "pytest",
+        "contracts/tests",
+        "--ignore=contracts/tests/consumer",
+        *CONTRACT_PYTEST_ARGS,
+        *session.posargs,
+        # the side-by-side test's release 1.0.0 venv, rebuilt only when missing
+        env={"CONTRACTS_RELEASE_CACHE": str(tmp / "releases")},
+    )
+
+
+@nox.session(python=PYTHON, default=False)
+def pacts(session: nox.Session) -> None:
+    """Rewrite contracts/pacts/*.json and contracts/schemas/ from the consumer tests and
+    models (review the diff, then commit)."""
+    install_contract_tools(session)
+    session.run("python", "-m", "contracts.schema")
+    session.run("pytest", "contracts/tests/consumer", *CONTRACT_PYTEST_ARGS)
 
 
 @nox.session(python=PYTHON)

@@ -56,3 +56,10 @@ def test_redis_outage_is_a_typed_service_unavailable(container_factory, service_
         pytest.raises(ServiceUnavailable),
     ):
         airports.get("any")
+
+
+def test_create_v2_answers_with_the_stored_record_and_v1_reads_it(airports):
+    airport = airports.create_v2("  Faro ")
+
+    assert airport == {"id": airport["id"], "name": "Faro"}
+    assert airports.get(airport["id"]) == airport

@@ -4,12 +4,13 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from airports.service import AirportsService
+from contracts.airports.v1 import Airport
 from contracts.errors import InvalidArgument, NotFound
 
 
 def test_create_stores_the_trimmed_name():
     service = worker_factory(AirportsService)
-    service.store.create.return_value = "a1"
+    service.store.create.return_value = Airport(id="a1", name="Lisbon")
 
     assert service.create("  Lisbon ") == "a1"
     service.store.create.assert_called_once_with("Lisbon")

@@ -10,6 +10,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from contracts.airports import SERVICE_NAME
+from contracts.errors import InvalidArgument, NotFound
+from contracts.interface import RpcMethod
+
 AIRPORT_NAME_MAX_LENGTH = 100
 
 AirportName = Annotated[
@@ -39,3 +43,7 @@ class Airport(BaseModel):
 
     id: str
     name: str
+
+
+CREATE = RpcMethod(SERVICE_NAME, "create", 1, CreateAirport, EntityId, (InvalidArgument,))
+GET = RpcMethod(SERVICE_NAME, "get", 1, GetAirport, Airport, (InvalidArgument, NotFound))

@@ -9,6 +9,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from contracts.airports.v1 import EntityId
+from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
+from contracts.interface import RpcMethod
+from contracts.trips import SERVICE_NAME
 
 
 class CreateTrip(BaseModel):
@@ -34,3 +37,14 @@ class Trip(BaseModel):
     id: str
     airport_from: str
     airport_to: str
+
+
+CREATE = RpcMethod(
+    SERVICE_NAME,
+    "create",
+    1,
+    CreateTrip,
+    EntityId,
+    (InvalidArgument, UnknownAirport, SameAirport),
+)
+GET = RpcMethod(SERVICE_NAME, "get", 1, GetTrip, Trip, (InvalidArgument, NotFound))

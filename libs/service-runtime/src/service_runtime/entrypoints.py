@@ -30,9 +30,7 @@ class ServiceRpc(Rpc):
     def handle_result(
         self, message: Any, worker_ctx: Any, result: Any, exc_info: ExcInfo | None
     ) -> tuple[Any, ExcInfo | None]:
-        if exc_info is not None and isinstance(
-            exc_info[1], redis.ConnectionError | redis.TimeoutError
-        ):
+        if exc_info is not None and isinstance(exc_info[1], STORAGE_OUTAGES):
             error = ServiceUnavailable(f"{self.container.service_name}: storage unavailable")
             exc_info = (ServiceUnavailable, error, exc_info[2])
         return super().handle_result(message, worker_ctx, result, exc_info)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from airports.store import AirportStore
-from contracts.airports import SERVICE_NAME
+from contracts.airports import SERVICE_NAME, v2
 from contracts.airports.v1 import CreateAirport, GetAirport
 from contracts.errors import NotFound
 from contracts.validation import validate
@@ -22,7 +22,13 @@ class AirportsService(Pingable):
     @rpc
     def create(self, name: str) -> str:
         args = validate(CreateAirport, {"name": name})
-        return self.store.create(args.name)
+        return self.store.create(args.name).id
+
+    @rpc
+    def create_v2(self, name: str) -> dict:
+        """v2 of ``create`` (since 1.1.0): answers with the stored record, not just the id."""
+        args = validate(v2.CREATE_V2.args, {"name": name})
+        return self.store.create(args.name).model_dump()
 
     @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract

@@ -12,10 +12,15 @@ from service_runtime.store import RedisStore
 
 
 class AirportStore(RedisStore):
-    def create(self, name: str) -> str:
-        airport_id = uuid.uuid4().hex
-        self.client.hset(self.key("airport", airport_id), mapping={"name": name})
-        return airport_id
+    def create(self, name: str) -> Airport:
+        """A new airport with a fresh id, stored."""
+        airport = Airport(id=uuid.uuid4().hex, name=name)
+        self.save(airport)
+        return airport
+
+    def save(self, airport: Airport) -> None:
+        """Store ``airport`` under its own id (provider-state set-up uses fixed ids)."""
+        self.client.hset(self.key("airport", airport.id), mapping={"name": airport.name})
 
     def get(self, airport_id: str) -> Airport | None:
         name = self.client.hget(self.key("airport", airport_id), "name")

@@ -14,12 +14,16 @@ from service_runtime.store import RedisStore
 
 class TripStore(RedisStore):
     def create(self, airport_from: str, airport_to: str) -> str:
-        trip_id = uuid.uuid4().hex
+        trip = Trip(id=uuid.uuid4().hex, airport_from=airport_from, airport_to=airport_to)
+        self.save(trip)
+        return trip.id
+
+    def save(self, trip: Trip) -> None:
+        """Store ``trip`` under its own id (provider-state set-up uses fixed ids)."""
         self.client.hset(
-            self.key("trip", trip_id),
-            mapping={"airport_from": airport_from, "airport_to": airport_to},
+            self.key("trip", trip.id),
+            mapping={"airport_from": trip.airport_from, "airport_to": trip.airport_to},
         )
-        return trip_id
 
     def get(self, trip_id: str) -> Trip | None:
         fields = self.client.hgetall(self.key("trip", trip_id))

@@ -1,0 +1,70 @@
+"""Export every contract as JSON Schema into ``contracts/schemas/``.
+
+    python -m contracts.schema            # (re)write the files
+    python -m contracts.schema --check    # exit 1 when a committed file is stale
+
+One file per RPC method version (``<service>.<method>.v<N>.json``) and per event
+version (``<source>.<event>.v<N>.json``), generated from the same pydantic models
+the services validate with, so a reader (or another language) never has to read
+Python to know the wire format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from contracts.catalog import EVENTS, RPC_METHODS
+
+# contracts/src/contracts/schema.py -> contracts/schemas
+DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def documents() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema document, for every contract in the catalog."""
+    docs = {f"{m.service}.{m.name}.v{m.version}.json": m.json_schema() for m in RPC_METHODS}
+    docs.update({f"{e.source}.{e.name}.v{e.version}.json": e.json_schema() for e in EVENTS})
+    return docs
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def write(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = documents()
+    for stale in set(p.name for p in directory.glob("*.json")) - set(wanted):
+        (directory / stale).unlink()
+    for name, document in wanted.items():
+        (directory / name).write_text(render(document))
+
+
+def stale_files(directory: Path) -> list[str]:
+    """Names of files that are missing, extra or different from what ``write`` produces."""
+    wanted = {name: render(document) for name, document in documents().items()}
+    present = {p.name: p.read_text() for p in directory.glob("*.json")}
+    return sorted(
+        name for name in set(wanted) | set(present) if wanted.get(name) != present.get(name)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=DEFAULT_SCHEMA_DIR)
+    parser.add_argument("--check", action="store_true", help="fail on stale files, write nothing")
+    options = parser.parse_args(argv)
+    if not options.check:
+        write(options.dir)
+        return 0
+    stale = stale_files(options.dir)
+    for name in stale:
+        print(f"stale schema: {options.dir / name} (run: python -m contracts.schema)")
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

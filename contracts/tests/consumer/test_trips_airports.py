@@ -1,0 +1,42 @@
+"""trips -> airports: trips checks that a trip's airports exist before storing it."""
+
+import pytest
+from airport_interactions import existing_airport, unknown_airport
+from nameko.testing.services import worker_factory
+
+from contracts.errors import UnknownAirport
+from contracts.pact.consumer import rpc_stub
+from service_runtime.rpc import TimedServiceProxy
+from trips.service import TripsService
+
+RPC_TIMEOUT_SECONDS = 5
+
+
+@pytest.fixture(scope="module")
+def pact(consumer_pact):
+    return consumer_pact("trips", "airports")
+
+
+def trips_with(airports):
+    return worker_factory(TripsService, airports=TimedServiceProxy(airports, RPC_TIMEOUT_SECONDS))
+
+
+def test_existing_airport_is_accepted(pact):
+    description = "a request for an existing airport"
+    existing_airport(pact, description)
+
+    with rpc_stub(pact, "airports", description) as airports:
+        trips_with(airports)._require_airport("airport_from", "a1")
+
+
+def test_unknown_airport_becomes_unknown_airport_naming_the_trip_field(pact):
+    description = "a request for an unknown airport"
+    unknown_airport(pact, description)
+
+    with (
+        rpc_stub(pact, "airports", description) as airports,
+        pytest.raises(UnknownAirport) as raised,
+    ):
+        trips_with(airports)._require_airport("airport_to", "nowhere")
+
+    assert raised.value.field == "airport_to"

@@ -1,0 +1,82 @@
+"""The gate works: a breaking change to a provider fails verification, an additive
+one passes.
+
+Each case copies the airports package into a temp dir, edits its service code
+there, runs that copy (first on PYTHONPATH, so it shadows the installed one) as a
+``nameko run`` process and verifies today's committed pacts for airports against
+it with the same ``Verifier`` set-up the gate uses.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from checkout import PACT_DIR, REPO_ROOT, service_command
+from provider_states import airport_states
+
+from contracts.pact.processes import running
+
+SERVICE_FILE = Path("airports") / "service.py"
+GET_RESULT = "        return airport.model_dump()\n"
+CREATE_RESULT = "        return self.store.create(args.name).id\n"
+NOT_FOUND = '            raise NotFound(f"airport {args.id!r} not found", field="id")\n'
+
+BREAKING = {
+    "a result field renamed": (
+        GET_RESULT,
+        '        return {"id": airport.id, "title": airport.name}\n',
+        "$.result",
+    ),
+    "a result type changed": (
+        CREATE_RESULT,
+        '        return {"id": self.store.create(args.name).id}\n',
+        "$.result",
+    ),
+    "an error dropped": (NOT_FOUND, "            return None\n", "$.error"),
+}
+ADDITIVE = (GET_RESULT, '        return {**airport.model_dump(), "timezone": "UTC"}\n')
+
+
+@pytest.fixture
+def run_edited_airports(tmp_path, service_env):
+    """Start a copy of airports whose service.py has ``original`` replaced by ``edited``."""
+
+    def run(original: str, edited: str):
+        shutil.copytree(
+            REPO_ROOT / "services" / "airports" / "src" / "airports", tmp_path / "airports"
+        )
+        service_file = tmp_path / SERVICE_FILE
+        source = service_file.read_text()
+        assert original in source, "the demo's edit no longer applies to airports/service.py"
+        service_file.write_text(source.replace(original, edited))
+        command = replace(
+            service_command("airports"), cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)}
+        )
+        return running([command], service_env)
+
+    return run
+
+
+def verify_airports_pacts(verify, redis_client, module_key_prefix) -> None:
+    for pact_file in sorted(PACT_DIR.glob("*-airports.json")):
+        verify("airports", pact_file, airport_states(redis_client, module_key_prefix))
+
+
+@pytest.mark.parametrize(("original", "edited", "mismatch"), BREAKING.values(), ids=BREAKING)
+def test_breaking_provider_change_fails_verification(
+    original, edited, mismatch, run_edited_airports, verify, redis_client, module_key_prefix
+):
+    with run_edited_airports(original, edited), pytest.raises(AssertionError) as failed:
+        verify_airports_pacts(verify, redis_client, module_key_prefix)
+
+    assert mismatch in str(failed.value)
+
+
+def test_additive_provider_change_passes_verification(
+    run_edited_airports, verify, redis_client, module_key_prefix
+):
+    with run_edited_airports(*ADDITIVE):
+        verify_airports_pacts(verify, redis_client, module_key_prefix)

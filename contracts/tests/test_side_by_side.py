@@ -1,0 +1,105 @@
+"""Two airports versions on one queue during a rolling deploy, with both gateways.
+
+Old = release 1.0.0 rebuilt from its git commit into its own venv
+(``contracts.releases``): airports serving v1 only and the gateway calling v1.
+New = this checkout: airports 1.1.0 serving v1 and ``create_v2``, gateway 1.1.0
+calling ``create_v2`` (falling back to v1 ``create`` on an old instance).
+All four run as ``nameko run`` processes on one vhost and one Redis prefix.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import replace
+
+import pytest
+import requests
+from checkout import release_command, service_command
+from nameko.exceptions import MethodNotFound
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from contracts.pact.processes import running
+
+CALLS = 12
+FALLBACK_LOG_LINE = "using v1 create"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def gateway_serves(port: int):
+    def probe(amqp_uri: str) -> bool:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok
+        except requests.ConnectionError:
+            return False
+
+    return probe
+
+
+@pytest.fixture(scope="module")
+def deployment(service_env, release_1_0_0):
+    """(old gateway URL, new gateway URL, new gateway process) with both airports up."""
+    old_port, new_port = free_port(), free_port()
+    old_gateway = release_command(release_1_0_0, "gateway")
+    commands = [
+        release_command(release_1_0_0, "airports"),
+        service_command("airports"),
+        replace(old_gateway, env={"GATEWAY_PORT": str(old_port)}, probe=gateway_serves(old_port)),
+        replace(
+            service_command("gateway"),
+            env={"GATEWAY_PORT": str(new_port)},
+            probe=gateway_serves(new_port),
+        ),
+    ]
+    with running(commands, service_env) as processes:
+        yield f"http://127.0.0.1:{old_port}", f"http://127.0.0.1:{new_port}", processes[3]
+
+
+def test_both_airports_versions_take_turns_on_the_one_queue(deployment, service_env):
+    answered_by = {"1.1.0": 0, "1.0.0": 0}
+    with ServiceRpcProxy("airports", {"AMQP_URI": service_env["AMQP_URI"]}, timeout=10) as airports:
+        for _ in range(CALLS):
+            try:
+                airports.create_v2("Probe")
+                answered_by["1.1.0"] += 1
+            except MethodNotFound:
+                answered_by["1.0.0"] += 1
+
+    # Round-robin: each instance takes about half; generous bounds, no timing.
+    assert min(answered_by.values()) >= CALLS // 4, answered_by
+
+
+def create_and_read_back(create_via: str, read_via: tuple[str, ...], name: str) -> None:
+    response = requests.post(f"{create_via}/airport", json={"airport": name}, timeout=30)
+    assert response.status_code == 201, response.text
+    airport = response.json()
+    assert airport == {"id": airport["id"], "name": name.strip()}
+    for gateway in read_via:
+        assert requests.get(f"{gateway}/airport/{airport['id']}", timeout=30).json() == airport
+
+
+def test_gateway_1_0_0_v1_calls_are_answered_correctly_by_both(deployment):
+    old_gateway, new_gateway, _ = deployment
+    for n in range(CALLS):
+        create_and_read_back(old_gateway, (old_gateway, new_gateway), f"Old gateway {n}")
+
+
+def test_gateway_1_1_0_v2_calls_are_answered_correctly_by_both(deployment):
+    old_gateway, new_gateway, new_gateway_process = deployment
+    fallbacks_before = new_gateway_process.output().count(FALLBACK_LOG_LINE)
+
+    for n in range(CALLS):
+        create_and_read_back(new_gateway, (new_gateway, old_gateway), f" New gateway {n} ")
+
+    # Every answer was right, and airports 1.0.0 did take create_v2 calls (the
+    # gateway fell back to v1). Strict round-robin then hands the fallback's v1
+    # create to 1.1.0 and, with an even number of calls per loop, the next
+    # create_v2 to 1.0.0 again: how many fall back depends on that phase, not on
+    # chance, so only "at least one" is asserted. 1.1.0 answering create_v2 is
+    # shown by the first test and by the pact verification.
+    fallbacks = new_gateway_process.output().count(FALLBACK_LOG_LINE) - fallbacks_before
+    assert fallbacks >= 1
