@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -70,7 +71,7 @@ CONTRACT_PYTEST_ARGS = (
     f"--amqp-uri={AMQP_URI}",
     f"--rabbit-ctl-uri={RABBIT_API_URI}",
 )
-CONTRACT_PARTIES = ("airports", "trips", "gateway")
+CONTRACT_PARTIES = ("airports", "trips", "messages", "gateway")
 
 
 def install_contract_tools(session: nox.Session) -> None:
@@ -151,10 +152,30 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
+@nox.session(python=PYTHON)
+def devstack(session: nox.Session) -> None:
+    """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
+    session.install(*CONSTRAINTS, "pytest", "redis")
+    session.run("pytest", "tools/tests", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Gateway latency and throughput per route, as ratios to a baseline from the same run."""
+    session.install(*CONSTRAINTS, "requests", "redis")
+    session.run("python", "benchmarks/bench_gateway.py", *session.posargs)
+
+
 @nox.session(python=False, default=False)
 def up(session: nox.Session) -> None:
-    """Run the whole stack in the foreground (Ctrl-C stops it); gateway on :8000."""
-    session.run("python", "tools/devstack.py", *session.posargs, external=True)
+    """Run the whole stack in the foreground (Ctrl-C or SIGTERM stops it); gateway on :8000."""
+    # In-process rather than a child of nox: a SIGTERM sent to nox then reaches
+    # the code that stops the services, instead of orphaning them.
+    sys.path.insert(0, str(Path(__file__).parent / "tools"))
+    import devstack
+
+    if devstack.main() != 0:
+        session.error("the stack failed; see the output above")
 
 
 @nox.session(python=PYTHON)

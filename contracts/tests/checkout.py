@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from contracts.pact.processes import ServiceCommand
+from contracts.releases import ReleaseBuild
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACT_DIR = REPO_ROOT / "contracts" / "pacts"
@@ -14,6 +16,7 @@ SERVICE_CLASSES = {
     "airports": "airports.service:AirportsService",
     "trips": "trips.service:TripsService",
     "gateway": "gateway.service:GatewayService",
+    "messages": "messages.service:MessagesService",
 }
 
 
@@ -21,6 +24,13 @@ def service_command(service: str, root: Path = REPO_ROOT) -> ServiceCommand:
     """``nameko run`` of ``service`` from the checkout at ``root``."""
     return ServiceCommand(
         service, SERVICE_CLASSES[service], root / "services" / service / "config.yaml"
+    )
+
+
+def release_command(release: ReleaseBuild, service: str) -> ServiceCommand:
+    """``nameko run`` of ``service`` as released: the release's source and venv."""
+    return replace(
+        service_command(service, release.source), python=str(release.python), cwd=release.source
     )
 
 

@@ -11,12 +11,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import redis
 from checkout import PACT_DIR
 
-from service_runtime.testing import DEFAULT_TEST_REDIS_URL, TEST_REDIS_URL_ENV
+from contracts.releases import ReleaseBuild, build
+from service_runtime.testing import (
+    DEFAULT_TEST_REDIS_URL,
+    TEST_REDIS_URL_ENV,
+    delete_keys_with_prefix,
+)
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+# A directory where release builds are kept between runs (nox sets it).
+RELEASE_CACHE_ENV = "CONTRACTS_RELEASE_CACHE"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -51,18 +57,12 @@ def module_amqp_uri(request: pytest.FixtureRequest, vhost_pipeline: Any) -> Iter
 def module_key_prefix(module_redis_url: str) -> Iterator[str]:
     """A Redis key prefix for one module's service processes, deleted after it.
 
-    No colons: config.yaml reads ``${REDIS_KEY_PREFIX:}`` as YAML, where a value
-    ending in ":" turns into a mapping (service_runtime's ``redis_key_prefix``
-    does end in one)."""
+    No colons: release 1.0.0's config.yaml (run by the side-by-side test) reads
+    ``${REDIS_KEY_PREFIX:}`` as YAML, where a value ending in ":" turns into a
+    mapping (service_runtime's ``redis_key_prefix`` does end in one)."""
     prefix = f"contracts-{uuid.uuid4().hex}-"
     yield prefix
-    client = redis.Redis.from_url(module_redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    delete_keys_with_prefix(module_redis_url, prefix)
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,10 @@ def service_env(
         "REDIS_KEY_PREFIX": module_key_prefix,
         "LOG_LEVEL": "INFO",
     }
+
+
+@pytest.fixture(scope="session")
+def release_1_0_0(tmp_path_factory: pytest.TempPathFactory) -> ReleaseBuild:
+    """Release 1.0.0 (airports v1 only, gateway calling v1) rebuilt from its git commit."""
+    cache = os.environ.get(RELEASE_CACHE_ENV)
+    return build("1.0.0", Path(cache) if cache else tmp_path_factory.mktemp("releases"))

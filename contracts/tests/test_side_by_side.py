@@ -9,22 +9,18 @@ All four run as ``nameko run`` processes on one vhost and one Redis prefix.
 
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import requests
-from checkout import SERVICE_CLASSES, service_command
+from checkout import release_command, service_command
 from nameko.exceptions import MethodNotFound
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from contracts.pact.processes import ServiceCommand, running
-from contracts.releases import build
+from contracts.pact.processes import running
 
 CALLS = 12
-RELEASE_CACHE_ENV = "CONTRACTS_RELEASE_CACHE"
 FALLBACK_LOG_LINE = "using v1 create"
 
 
@@ -45,25 +41,14 @@ def gateway_serves(port: int):
 
 
 @pytest.fixture(scope="module")
-def release_1_0_0(tmp_path_factory):
-    cache = os.environ.get(RELEASE_CACHE_ENV)
-    return build("1.0.0", Path(cache) if cache else tmp_path_factory.mktemp("releases"))
-
-
-@pytest.fixture(scope="module")
 def deployment(service_env, release_1_0_0):
     """(old gateway URL, new gateway URL, new gateway process) with both airports up."""
     old_port, new_port = free_port(), free_port()
-
-    def old(service: str, **options) -> ServiceCommand:
-        config = release_1_0_0.source / "services" / service / "config.yaml"
-        python, cwd = str(release_1_0_0.python), release_1_0_0.source
-        return ServiceCommand(service, SERVICE_CLASSES[service], config, python, cwd, **options)
-
+    old_gateway = release_command(release_1_0_0, "gateway")
     commands = [
-        old("airports"),
+        release_command(release_1_0_0, "airports"),
         service_command("airports"),
-        old("gateway", env={"GATEWAY_PORT": str(old_port)}, probe=gateway_serves(old_port)),
+        replace(old_gateway, env={"GATEWAY_PORT": str(old_port)}, probe=gateway_serves(old_port)),
         replace(
             service_command("gateway"),
             env={"GATEWAY_PORT": str(new_port)},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contracts.airports import v1 as airports_v1
 from contracts.airports import v2 as airports_v2
 from contracts.interface import Event, RpcMethod
+from contracts.messages import v1 as messages_v1
 from contracts.trips import v1 as trips_v1
 
 RPC_METHODS: tuple[RpcMethod, ...] = (
@@ -17,6 +18,9 @@ RPC_METHODS: tuple[RpcMethod, ...] = (
     airports_v2.CREATE_V2,
     trips_v1.CREATE,
     trips_v1.GET,
+    messages_v1.SAVE_MESSAGE,
+    messages_v1.GET_MESSAGE,
+    messages_v1.GET_ALL_MESSAGES,
 )
 
-EVENTS: tuple[Event, ...] = ()
+EVENTS: tuple[Event, ...] = (messages_v1.MESSAGE_CREATED_EVENT,)

@@ -1,11 +1,12 @@
 """gateway -> airports: the calls the gateway's /airport routes make, and what they rely on."""
 
 import pytest
+from airport_interactions import existing_airport, unknown_airport
 from gateway_client import gateway, request, respond
 from pact import match
 
 from contracts.airports import v1, v2
-from contracts.errors import InvalidArgument, NotFound
+from contracts.errors import InvalidArgument
 from contracts.pact.consumer import ReleaseWithout, rpc_stub
 from contracts.pact.wire import raises, returns, rpc_request
 
@@ -52,12 +53,7 @@ def test_create_airport_on_an_airports_before_1_1_falls_back_to_v1(pact):
 
 def test_existing_airport_is_200_with_the_record(pact):
     description = "a request for an existing airport"
-    interaction = rpc_request(
-        pact.upon_receiving(description, "Sync").given("an airport exists", id="a1", name="Lisbon"),
-        v1.GET,
-        "a1",
-    )
-    returns(interaction, {"id": "a1", "name": "Lisbon"})
+    existing_airport(pact, description)
 
     with rpc_stub(pact, "airports", description) as airports:
         response = respond(gateway(airports=airports).get_airport, request("GET", "/"), "a1")
@@ -68,8 +64,7 @@ def test_existing_airport_is_200_with_the_record(pact):
 
 def test_unknown_airport_is_404_naming_the_id(pact):
     description = "a request for an unknown airport"
-    interaction = rpc_request(pact.upon_receiving(description, "Sync"), v1.GET, "nowhere")
-    raises(interaction, NotFound, "id")
+    unknown_airport(pact, description)
 
     with rpc_stub(pact, "airports", description) as airports:
         response = respond(gateway(airports=airports).get_airport, request("GET", "/"), "nowhere")

@@ -1,12 +1,11 @@
 """trips -> airports: trips checks that a trip's airports exist before storing it."""
 
 import pytest
+from airport_interactions import existing_airport, unknown_airport
 from nameko.testing.services import worker_factory
 
-from contracts.airports import v1
-from contracts.errors import NotFound, UnknownAirport
+from contracts.errors import UnknownAirport
 from contracts.pact.consumer import rpc_stub
-from contracts.pact.wire import raises, returns, rpc_request
 from service_runtime.rpc import TimedServiceProxy
 from trips.service import TripsService
 
@@ -24,12 +23,7 @@ def trips_with(airports):
 
 def test_existing_airport_is_accepted(pact):
     description = "a request for an existing airport"
-    interaction = rpc_request(
-        pact.upon_receiving(description, "Sync").given("an airport exists", id="a1", name="Lisbon"),
-        v1.GET,
-        "a1",
-    )
-    returns(interaction, {"id": "a1", "name": "Lisbon"})
+    existing_airport(pact, description)
 
     with rpc_stub(pact, "airports", description) as airports:
         trips_with(airports)._require_airport("airport_from", "a1")
@@ -37,7 +31,7 @@ def test_existing_airport_is_accepted(pact):
 
 def test_unknown_airport_becomes_unknown_airport_naming_the_trip_field(pact):
     description = "a request for an unknown airport"
-    raises(rpc_request(pact.upon_receiving(description, "Sync"), v1.GET, "nowhere"), NotFound, "id")
+    unknown_airport(pact, description)
 
     with (
         rpc_stub(pact, "airports", description) as airports,

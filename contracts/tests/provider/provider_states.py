@@ -14,6 +14,7 @@ import redis
 from airports.store import AirportStore
 from contracts.airports.v1 import Airport
 from contracts.trips.v1 import Trip
+from messages.store import MessageStore
 from trips.store import TripStore
 
 StateHandler = Callable[[str, dict], None]
@@ -49,3 +50,16 @@ def trip_states(client: redis.Redis, prefix: str) -> dict[str, StateHandler]:
             clear_prefix(client, prefix)
 
     return {**airport_states(client, prefix), "a trip exists": a_trip_exists}
+
+
+def message_states(client: redis.Redis, prefix: str) -> dict[str, StateHandler]:
+    """States the messages service's consumers use (ids are the store's own)."""
+    messages = MessageStore(client, prefix, {})
+
+    def a_message_exists(action: str, parameters: dict) -> None:
+        if action == "setup":
+            messages.save(parameters["text"])
+        else:
+            clear_prefix(client, prefix)
+
+    return {"a message exists": a_message_exists}

@@ -5,7 +5,7 @@ import redis
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from airports.service import AirportsService
-from contracts.errors import InvalidArgument, NotFound
+from contracts.errors import InvalidArgument, NotFound, ServiceUnavailable
 
 
 @pytest.fixture
@@ -44,6 +44,18 @@ def test_invalid_name_raises_typed_invalid_argument_across_rpc(airports):
 
 def test_ping_answers_when_redis_does(airports):
     assert airports.ping() == {"service": "airports", "status": "ok"}
+
+
+def test_redis_outage_is_a_typed_service_unavailable(container_factory, service_config):
+    # Nothing listens on port 1: every Redis command is refused at once.
+    config = {**service_config, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    container_factory(AirportsService, config).start()
+
+    with (
+        ServiceRpcProxy("airports", config, timeout=10) as airports,
+        pytest.raises(ServiceUnavailable),
+    ):
+        airports.get("any")
 
 
 def test_create_v2_answers_with_the_stored_record_and_v1_reads_it(airports):

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
-import redis
 import requests
+
+from service_runtime.testing import delete_keys_with_prefix
 
 ROOT = Path(__file__).resolve().parents[3]
 AMQP_URI = os.environ.get("TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
@@ -117,13 +118,7 @@ class Stack:
                 process.kill()
                 process.wait()
         self.vhost.delete()
-        client = redis.Redis.from_url(REDIS_URL)
-        try:
-            keys = list(client.scan_iter(match=f"{self.redis_key_prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
+        delete_keys_with_prefix(REDIS_URL, self.redis_key_prefix)
 
 
 def start_stack(log_dir: Path, **settings: str) -> Stack:

@@ -1,5 +1,6 @@
 """The travel API over real HTTP, with the real airports and trips services."""
 
+import eventlet
 import pytest
 from http_assertions import assert_error
 
@@ -103,3 +104,45 @@ def test_wrong_method_is_json_405_with_allow(api):
 
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert "GET" in response.headers["Allow"]
+
+
+def test_request_id_is_echoed_and_tags_every_service_call(api, caplog):
+    lisbon = create_airport(api, "Lisbon")
+    caplog.set_level("INFO", logger="calls")
+
+    response = api.post(
+        "/trip",
+        json={"airport_from": lisbon, "airport_to": "nowhere"},
+        headers={"X-Request-Id": "req-42"},
+    )
+
+    assert response.headers["X-Request-Id"] == "req-42"
+    expected = {
+        ("gateway.create_trip ", "UnknownAirport"),
+        ("trips.create ", "UnknownAirport"),
+        ("airports.get ", "NotFound"),
+    }
+
+    def logged():
+        tagged = [r.getMessage() for r in caplog.records if "request_id=req-42" in r.getMessage()]
+        return {
+            (start, outcome)
+            for start, outcome in expected
+            for line in tagged
+            if line.startswith(start) and outcome in line
+        }
+
+    # A worker logs after it has replied, so the last lines may trail the response.
+    for _ in range(50):
+        if logged() == expected:
+            break
+        eventlet.sleep(0.1)
+    assert logged() == expected
+
+
+def test_a_missing_or_unacceptable_request_id_is_replaced(api):
+    generated = api.get("/airport/x").headers["X-Request-Id"]
+    replaced = api.get("/airport/x", headers={"X-Request-Id": "bad id\twith spaces"})
+
+    assert len(generated) == 32
+    assert replaced.headers["X-Request-Id"] not in ("", "bad id\twith spaces")

@@ -162,6 +162,15 @@ def test_listing_prunes_the_index_too(short_lived_messages, redis_client, redis_
     assert redis_client.zcard(index) == 0
 
 
+def test_an_indexed_id_whose_key_is_gone_is_skipped(messages, redis_client, redis_key_prefix):
+    kept, dropped = save_in_order(messages, ["kept", "dropped"])
+    redis_client.delete(f"{redis_key_prefix}message:{dropped['id']}")
+
+    assert [m["id"] for m in messages.get_all_messages()] == [kept["id"]]
+    with pytest.raises(NotFound):
+        messages.get_message(dropped["id"])
+
+
 def test_unknown_message_raises_typed_not_found_across_rpc(messages):
     with pytest.raises(NotFound) as raised:
         messages.get_message("does-not-exist")

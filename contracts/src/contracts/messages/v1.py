@@ -22,6 +22,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from contracts.errors import InvalidArgument, NotFound
+from contracts.interface import Event, RpcMethod
+from contracts.messages import SERVICE_NAME
+
 MESSAGE_CREATED = "message_created"
 
 # Long enough for a chat line, short enough that a page of messages stays small.
@@ -73,3 +77,13 @@ class Message(MessageCreated):
     """A live message as read back: the event's fields plus the time it has left."""
 
     expires_in: int
+
+
+SAVE_MESSAGE = RpcMethod(SERVICE_NAME, "save_message", 1, SaveMessage, Message, (InvalidArgument,))
+GET_MESSAGE = RpcMethod(
+    SERVICE_NAME, "get_message", 1, GetMessage, Message, (InvalidArgument, NotFound)
+)
+GET_ALL_MESSAGES = RpcMethod(
+    SERVICE_NAME, "get_all_messages", 1, GetAllMessages, list[Message], (InvalidArgument,)
+)
+MESSAGE_CREATED_EVENT = Event(SERVICE_NAME, MESSAGE_CREATED, 1, MessageCreated)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
+from service_runtime.entrypoints import rpc
 from service_runtime.store import RedisStore
 
 

@@ -31,10 +31,15 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_key_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix unique to this test; its keys are deleted after the test."""
-    import redis
-
     prefix = f"test:{uuid.uuid4().hex}:"
     yield prefix
+    delete_keys_with_prefix(redis_url, prefix)
+
+
+def delete_keys_with_prefix(redis_url: str, prefix: str) -> None:
+    """Delete every key under ``prefix`` (a test's own data, never anyone else's)."""
+    import redis
+
     client = redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))

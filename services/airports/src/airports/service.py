@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from airports.store import AirportStore
 from contracts.airports import SERVICE_NAME, v2
 from contracts.airports.v1 import CreateAirport, GetAirport
-from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.errors import NotFound
 from contracts.validation import validate
+from service_runtime.calllog import CallLog
+from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.store import StoreProvider
 
@@ -17,19 +17,20 @@ class AirportsService(Pingable):
     name = SERVICE_NAME
 
     store: AirportStore = StoreProvider(AirportStore)
+    call_log = CallLog()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def create(self, name: str) -> str:
         args = validate(CreateAirport, {"name": name})
         return self.store.create(args.name).id
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def create_v2(self, name: str) -> dict:
         """v2 of ``create`` (since 1.1.0): answers with the stored record, not just the id."""
         args = validate(v2.CREATE_V2.args, {"name": name})
         return self.store.create(args.name).model_dump()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetAirport, {"id": id})
         airport = self.store.get(args.id)

@@ -7,6 +7,8 @@ web server send the gateway's JSON error body instead (see ``errors``).
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
@@ -15,14 +17,28 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import response_from_exception
+from service_runtime.calllog import REQUEST_ID_KEY
 
 MAX_BODY_BYTES_KEY = "MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 
+REQUEST_ID_HEADER = "X-Request-Id"
+# A client's id is kept only if it is short and plain: it ends up in every log line.
+ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+REQUEST_ID_ENVIRON_KEY = "gateway.request_id"
+
+
+def request_id_for(environ: dict[str, Any]) -> str:
+    """The client's ``X-Request-Id`` when acceptable, else a new one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if ACCEPTED_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
 
 class JsonErrorWsgiApp(WsgiApp):
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        # Same as nameko's WsgiApp, but routing errors (404/405) become JSON.
+        # Same as nameko's WsgiApp, but routing errors (404/405) become JSON and
+        # every response carries the request id its log lines are tagged with.
+        request_id = environ[REQUEST_ID_ENVIRON_KEY] = request_id_for(environ)
         request = Request(environ, shallow=True)
         adapter = self.url_map.bind_to_environ(environ)
         try:
@@ -31,12 +47,17 @@ class JsonErrorWsgiApp(WsgiApp):
             response = provider.handle_request(request)
         except HTTPException as exc:
             response = response_from_exception(exc)
+        response.headers[REQUEST_ID_HEADER] = request_id
         return response(environ, start_response)
 
 
 class JsonWebServer(WebServer):
     def get_wsgi_app(self) -> JsonErrorWsgiApp:
         return JsonErrorWsgiApp(self)
+
+    def context_data_from_headers(self, request: Request) -> dict[str, str]:
+        # Context data travels with every RPC call the worker makes.
+        return {REQUEST_ID_KEY: request.environ[REQUEST_ID_ENVIRON_KEY]}
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):

@@ -11,11 +11,13 @@ from gateway.routes.health import HealthRoutes
 from gateway.routes.messages import MessageRoutes
 from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
+from service_runtime.calllog import CallLog
 from service_runtime.rpc import TimedRpcProxy
 
 
 class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, HealthRoutes):
     name = "gateway"
+    call_log = CallLog()
 
     airports = TimedRpcProxy(AIRPORTS)
     trips = TimedRpcProxy(TRIPS)

@@ -7,9 +7,8 @@ services (the gateway's live feed) react without polling.
 from __future__ import annotations
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
-from contracts.errors import EXPECTED_ERRORS, NotFound
+from contracts.errors import NotFound
 from contracts.messages import SERVICE_NAME
 from contracts.messages.v1 import (
     DEFAULT_PAGE_SIZE,
@@ -21,6 +20,8 @@ from contracts.messages.v1 import (
 )
 from contracts.validation import validate
 from messages.store import MessageStore
+from service_runtime.calllog import CallLog
+from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.store import StoreProvider
 
@@ -29,9 +30,10 @@ class MessagesService(Pingable):
     name = SERVICE_NAME
 
     store: MessageStore = StoreProvider(MessageStore)
+    call_log = CallLog()
     dispatch = EventDispatcher()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def save_message(self, text: str) -> dict:
         args = validate(SaveMessage, {"text": text})
         message = self.store.save(args.text)
@@ -39,7 +41,7 @@ class MessagesService(Pingable):
         self.dispatch(MESSAGE_CREATED, event.model_dump())
         return message.model_dump()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def get_message(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetMessage, {"id": id})
         message = self.store.get(args.id)
@@ -47,7 +49,7 @@ class MessagesService(Pingable):
             raise NotFound(f"message {args.id!r} not found (expired or never existed)", field="id")
         return message.model_dump()
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def get_all_messages(self, limit: int = DEFAULT_PAGE_SIZE) -> list[dict]:
         args = validate(GetAllMessages, {"limit": limit})
         return [message.model_dump() for message in self.store.newest(args.limit)]

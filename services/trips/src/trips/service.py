@@ -6,13 +6,13 @@ never points at an airport that was never created.
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from contracts.airports import SERVICE_NAME as AIRPORTS
-from contracts.errors import EXPECTED_ERRORS, NotFound, SameAirport, UnknownAirport
+from contracts.errors import NotFound, SameAirport, UnknownAirport
 from contracts.trips import SERVICE_NAME
 from contracts.trips.v1 import CreateTrip, GetTrip
 from contracts.validation import validate
+from service_runtime.calllog import CallLog
+from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.store import StoreProvider
@@ -23,9 +23,10 @@ class TripsService(Pingable):
     name = SERVICE_NAME
 
     store: TripStore = StoreProvider(TripStore)
+    call_log = CallLog()
     airports = TimedRpcProxy(AIRPORTS)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
         args = validate(CreateTrip, {"airport_from": airport_from, "airport_to": airport_to})
         if args.airport_from == args.airport_to:
@@ -34,7 +35,7 @@ class TripsService(Pingable):
             self._require_airport(field, getattr(args, field))
         return self.store.create(args.airport_from, args.airport_to)
 
-    @rpc(expected_exceptions=EXPECTED_ERRORS)
+    @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetTrip, {"id": id})
         trip = self.store.get(args.id)

@@ -110,6 +110,7 @@
       const response = await fetch(`/messages?limit=${PAGE_SIZE}`, { cache: "no-store" });
       if (!response.ok) throw new Error(await errorMessage(response));
       for (const message of await response.json()) show(message, message.expires_in);
+      if (connection.dataset.state === "offline") setConnection("polling", "polling");
     } catch (error) {
       setConnection("offline", "cannot reach the server");
     }

@@ -1,0 +1,283 @@
+"""Run the whole stack locally in the foreground: `nox -s up` (or `python tools/devstack.py`).
+
+Each service gets a virtualenv of its own under `.venvs/<service>` holding only that
+service and the shared packages (installed editable, so a restart picks up code
+changes); the broker and Redis are checked (and started, where this machine can);
+each service runs as `nameko run`; the gateway URL is printed once `/ready` answers
+200. Ctrl-C or SIGTERM stops every child, gracefully first.
+
+Standard library only: it runs before any venv exists. Settings come from the
+environment, the same variables the services' config.yaml files read (AMQP_URI,
+REDIS_URL is per service so it is not overridden here, REDIS_KEY_PREFIX,
+GATEWAY_PORT ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+VENVS = ROOT / ".venvs"
+SHARED_PACKAGES = ("contracts", "libs/service-runtime")
+# service -> the class `nameko run` serves (naming the class keeps nameko from also
+# trying to run the mixins a service module imports). Start order: the gateway
+# last, so /ready is the only thing left to wait for.
+SERVICES = {
+    "airports": "airports.service:AirportsService",
+    "trips": "trips.service:TripsService",
+    "messages": "messages.service:MessagesService",
+    "gateway": "gateway.service:GatewayService",
+}
+READY_TIMEOUT_SECONDS = 60
+STOP_GRACE_SECONDS = 15
+
+
+class StackError(RuntimeError):
+    """Something the stack needs is missing; the message says what to do."""
+
+
+def log(message: str) -> None:
+    print(f"[devstack] {message}", flush=True)
+
+
+# --- virtualenvs -----------------------------------------------------------------
+
+
+def install_inputs_digest(service: str) -> str:
+    """Changes when anything that decides the venv's contents changes."""
+    digest = hashlib.sha256()
+    for path in (
+        ROOT / "constraints.txt",
+        *(ROOT / p / "pyproject.toml" for p in SHARED_PACKAGES),
+        ROOT / "services" / service / "pyproject.toml",
+    ):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv(service: str) -> Path:
+    """`.venvs/<service>` with the service installed; reinstalls only when inputs changed."""
+    venv = VENVS / service
+    python = venv / "bin" / "python"
+    stamp = venv / ".installed"
+    digest = install_inputs_digest(service)
+    if python.exists() and stamp.exists() and stamp.read_text() == digest:
+        return venv
+    packages = [*SHARED_PACKAGES, f"services/{service}"]
+    editable = [arg for package in packages for arg in ("-e", str(ROOT / package))]
+    uv = shutil.which("uv")
+    log(f"installing {service} into {venv.relative_to(ROOT)} ({'uv' if uv else 'pip'})")
+    if uv:
+        run_checked([uv, "venv", "-q", "--allow-existing", "-p", sys.executable, str(venv)])
+        install = [uv, "pip", "install", "-q", "--python", str(python)]
+    else:
+        run_checked([sys.executable, "-m", "venv", str(venv)])
+        install = [str(python), "-m", "pip", "install", "-q"]
+    run_checked([*install, "-c", str(ROOT / "constraints.txt"), *editable])
+    stamp.write_text(digest)
+    return venv
+
+
+def run_checked(command: Sequence[str]) -> None:
+    result = subprocess.run(command, cwd=ROOT, check=False)
+    if result.returncode != 0:
+        raise StackError(f"command failed ({result.returncode}): {' '.join(command)}")
+
+
+# --- brokers -----------------------------------------------------------------------
+
+
+def answers(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_for(host: str, port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if answers(host, port):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+# How this machine's services are started when they are down (see shared notes).
+BROKER_START_COMMANDS = {
+    "RabbitMQ": [["rabbitmq-server", "-detached"], ["rabbitmqctl", "await_startup"]],
+    "Redis": [
+        [
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+    ],
+}
+
+
+def ensure_broker(name: str, url: str, default_port: int) -> None:
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
+    if answers(host, port):
+        log(f"{name} answers on {host}:{port}")
+        return
+    commands = BROKER_START_COMMANDS[name]
+    local = host in ("127.0.0.1", "localhost", "::1")
+    if not local or shutil.which(commands[0][0]) is None:
+        raise StackError(
+            f"{name} does not answer on {host}:{port} and cannot be started from here; "
+            f"start it (or point the URL at a running one) and try again"
+        )
+    log(f"{name} is down; starting it: {' '.join(commands[0])}")
+    for command in commands:
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
+    if not wait_for(host, port, 60):
+        raise StackError(f"{name} did not come up on {host}:{port}")
+
+
+# --- processes ---------------------------------------------------------------------
+
+
+def relay_output(name: str, stream: IO[str]) -> None:
+    for line in stream:
+        sys.stdout.write(f"{name:>9} | {line}")
+        sys.stdout.flush()
+
+
+def start_service(service: str, venv: Path) -> subprocess.Popen:
+    command = [
+        str(venv / "bin" / "python"),
+        # nameko's CLI imports eventlet, which warns on every start that it is in
+        # maintenance mode; the stack's output is for the services' own logs.
+        "-W",
+        "ignore::Warning:nameko.cli.commands",
+        "-m",
+        "nameko",
+        "run",
+        "--config",
+        str(ROOT / "services" / service / "config.yaml"),
+        SERVICES[service],
+    ]
+    # A session of its own: the terminal's Ctrl-C reaches only this script, which
+    # then stops the services in order instead of all at once.
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    threading.Thread(target=relay_output, args=(service, process.stdout), daemon=True).start()
+    log(f"started {service} (pid {process.pid})")
+    return process
+
+
+def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    for name, process in reversed(processes.items()):
+        if process.poll() is None:
+            log(f"stopping {name}")
+            process.terminate()
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for name, process in processes.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log(f"{name} did not stop in {STOP_GRACE_SECONDS}s; killing it")
+            process.kill()
+            process.wait()
+
+
+def gateway_url() -> str:
+    port = os.environ.get("GATEWAY_PORT", "8000")
+    return f"http://127.0.0.1:{port}"
+
+
+def ready_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{url}/ready", timeout=3) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_until_ready(url: str, processes: dict[str, subprocess.Popen]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        exited = [name for name, process in processes.items() if process.poll() is not None]
+        if exited:
+            raise StackError(f"exited during start-up: {', '.join(exited)} (see its output above)")
+        if ready_status(url) == 200:
+            return
+        time.sleep(0.3)
+    raise StackError(f"{url}/ready did not answer 200 within {READY_TIMEOUT_SECONDS}s")
+
+
+class Stop(Exception):
+    """Raised by the signal handler to leave the foreground wait."""
+
+
+def raise_stop(signum: int, frame: object) -> None:
+    raise Stop(signal.Signals(signum).name)
+
+
+def main() -> int:
+    started = time.monotonic()
+    processes: dict[str, subprocess.Popen] = {}
+    previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        venvs = {service: ensure_venv(service) for service in SERVICES}
+        ensure_broker(
+            "RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), default_port=5672
+        )
+        ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379)
+        for service in SERVICES:
+            processes[service] = start_service(service, venvs[service])
+        url = gateway_url()
+        wait_until_ready(url, processes)
+        log(f"ready in {time.monotonic() - started:.1f}s: {url}/  (Ctrl-C stops the stack)")
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    raise StackError(f"{name} exited with {process.returncode}")
+            time.sleep(0.5)
+    except Stop as stop:
+        log(f"{stop}: stopping the stack")
+        return 0
+    except StackError as error:
+        log(f"error: {error}")
+        return 1
+    finally:
+        stop_all(processes)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
