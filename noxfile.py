@@ -1,7 +1,7 @@
 """Developer and CI entry points. `nox` runs every default session; `nox -s up` runs the stack.
 
 Each service is tested in a venv of its own holding that service, the shared
-packages (contracts, service-runtime) and test tools; the gateway and trips test
+packages (contracts, service-runtime) and test tools (service-testing); the gateway and trips test
 venvs also hold the services they call, to run them for real in the tests.
 `browser` drives the messenger page in Debian's headless Chromium (apt package
 `chromium`) in a pytest process of its own, without eventlet.
@@ -24,7 +24,9 @@ nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
 CONSTRAINTS = ("-c", "constraints.txt")
-SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime[testing]")
+SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime")
+# Test support: processes, throwaway vhosts and key prefixes, the service-test fixtures.
+TESTING = ("-e", "./libs/service-testing")
 
 AMQP_URI = os.environ.get("TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
 RABBIT_API_URI = os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
@@ -55,7 +57,9 @@ def editable(*services: str) -> list[str]:
 def service_tests(service: str) -> None:
     @nox.session(name=f"tests-{service}", python=PYTHON)
     def run(session: nox.Session) -> None:
-        session.install(*CONSTRAINTS, *SHARED, *editable(service, *SERVICE_TEST_PEERS[service]))
+        session.install(
+            *CONSTRAINTS, *SHARED, *TESTING, *editable(service, *SERVICE_TEST_PEERS[service])
+        )
         session.run("pytest", f"services/{service}/tests", *NAMEKO_PYTEST_ARGS, *session.posargs)
 
     run.__doc__ = f"Unit and real-broker tests of the {service} service."
@@ -80,7 +84,8 @@ def install_contract_tools(session: nox.Session) -> None:
         "-e",
         "./contracts[pact]",
         "-e",
-        "./libs/service-runtime[testing]",
+        "./libs/service-runtime",
+        *TESTING,
         *editable(*CONTRACT_PARTIES),
     )
 
@@ -128,6 +133,7 @@ def browser(session: nox.Session) -> None:
     session.install(
         *CONSTRAINTS,
         *SHARED,
+        *TESTING,
         *editable("gateway", *SERVICE_TEST_PEERS["gateway"]),
         "playwright",
         "requests",
@@ -155,14 +161,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def devstack(session: nox.Session) -> None:
     """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
-    session.install(*CONSTRAINTS, "pytest", "redis")
+    session.install(*CONSTRAINTS, *TESTING, "pytest")
     session.run("pytest", "tools/tests", *session.posargs)
 
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
     """Gateway latency and throughput per route, as ratios to a baseline from the same run."""
-    session.install(*CONSTRAINTS, "requests", "redis")
+    session.install(*CONSTRAINTS, *TESTING, "requests")
     session.run("python", "benchmarks/bench_gateway.py", *session.posargs)
 
 
@@ -182,7 +188,11 @@ def up(session: nox.Session) -> None:
 def integration(session: nox.Session) -> None:
     """Services as separate processes and containers against real brokers (docs/operations.md)."""
     session.install(
-        *CONSTRAINTS, *SHARED, *editable(*SERVICE_TEST_PEERS), "testcontainers[rabbitmq]"
+        *CONSTRAINTS,
+        *SHARED,
+        *TESTING,
+        *editable(*SERVICE_TEST_PEERS),
+        "testcontainers[rabbitmq]",
     )
     session.run(
         "pytest", "integration_tests", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs

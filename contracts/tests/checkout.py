@@ -5,33 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from contracts.pact.processes import ServiceCommand
 from contracts.releases import ReleaseBuild
+from service_testing.processes import ServiceCommand
+from service_testing.services import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PACT_DIR = REPO_ROOT / "contracts" / "pacts"
 
-# service -> what ``nameko run`` serves
-SERVICE_CLASSES = {
-    "airports": "airports.service:AirportsService",
-    "trips": "trips.service:TripsService",
-    "gateway": "gateway.service:GatewayService",
-    "messages": "messages.service:MessagesService",
-}
 
-
-def service_command(service: str, root: Path = REPO_ROOT) -> ServiceCommand:
-    """``nameko run`` of ``service`` from the checkout at ``root``."""
-    return ServiceCommand(
-        service, SERVICE_CLASSES[service], root / "services" / service / "config.yaml"
-    )
+def service_command(service: str) -> ServiceCommand:
+    """``nameko run`` of ``service`` from this checkout."""
+    return ServiceCommand.of(service)
 
 
 def release_command(release: ReleaseBuild, service: str) -> ServiceCommand:
     """``nameko run`` of ``service`` as released: the release's source and venv."""
-    return replace(
-        service_command(service, release.source), python=str(release.python), cwd=release.source
-    )
+    return replace(ServiceCommand.of(service, release.source), python=str(release.python))
 
 
 def pact_files(provider: str) -> list[Path]:

@@ -14,11 +14,8 @@ import pytest
 from checkout import PACT_DIR
 
 from contracts.releases import ReleaseBuild, build
-from service_runtime.testing import (
-    DEFAULT_TEST_REDIS_URL,
-    TEST_REDIS_URL_ENV,
-    delete_keys_with_prefix,
-)
+from service_testing.local_brokers import local_redis_url
+from service_testing.redis_keys import deleting_keys
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 # A directory where release builds are kept between runs (nox sets it).
@@ -40,8 +37,8 @@ def pact_dir(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="module")
 def module_redis_url() -> str:
-    """The tests' Redis database (as service_runtime's ``redis_url``), module-wide."""
-    return os.environ.get(TEST_REDIS_URL_ENV, DEFAULT_TEST_REDIS_URL)
+    """The tests' Redis database (as service_testing's ``redis_url``), module-wide."""
+    return local_redis_url()
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +56,9 @@ def module_key_prefix(module_redis_url: str) -> Iterator[str]:
 
     No colons: release 1.0.0's config.yaml (run by the side-by-side test) reads
     ``${REDIS_KEY_PREFIX:}`` as YAML, where a value ending in ":" turns into a
-    mapping (service_runtime's ``redis_key_prefix`` does end in one)."""
-    prefix = f"contracts-{uuid.uuid4().hex}-"
-    yield prefix
-    delete_keys_with_prefix(module_redis_url, prefix)
+    mapping (service_testing's ``redis_key_prefix`` does end in one)."""
+    with deleting_keys(module_redis_url, f"contracts-{uuid.uuid4().hex}-") as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ All four run as ``nameko run`` processes on one vhost and one Redis prefix.
 
 from __future__ import annotations
 
-import socket
 from dataclasses import replace
 
 import pytest
@@ -18,26 +17,16 @@ from checkout import release_command, service_command
 from nameko.exceptions import MethodNotFound
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from contracts.pact.processes import running
+from service_testing.launcher import running
+from service_testing.ports import free_port
+from service_testing.probes import http_200
 
 CALLS = 12
 FALLBACK_LOG_LINE = "using v1 create"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def gateway_serves(port: int):
-    def probe(amqp_uri: str) -> bool:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/health", timeout=2).ok
-        except requests.ConnectionError:
-            return False
-
-    return probe
+def gateway_health(port: int):
+    return http_200(f"http://127.0.0.1:{port}/health")
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +37,11 @@ def deployment(service_env, release_1_0_0):
     commands = [
         release_command(release_1_0_0, "airports"),
         service_command("airports"),
-        replace(old_gateway, env={"GATEWAY_PORT": str(old_port)}, probe=gateway_serves(old_port)),
+        replace(old_gateway, env={"GATEWAY_PORT": str(old_port)}, probe=gateway_health(old_port)),
         replace(
             service_command("gateway"),
             env={"GATEWAY_PORT": str(new_port)},
-            probe=gateway_serves(new_port),
+            probe=gateway_health(new_port),
         ),
     ]
     with running(commands, service_env) as processes:

@@ -6,7 +6,7 @@ import pytest
 from checkout import pact_files, pact_id, service_command
 from provider_states import airport_states
 
-from contracts.pact.processes import running
+from service_testing.launcher import running
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from checkout import PACT_DIR, REPO_ROOT, service_command
 from provider_states import airport_states
 
-from contracts.pact.processes import running
+from service_testing.launcher import running
 
 SERVICE_FILE = Path("airports") / "service.py"
 GET_RESULT = "        return airport.model_dump()\n"

@@ -8,8 +8,8 @@ from checkout import pact_files, pact_id, service_command
 from provider_states import message_states
 
 from contracts.messages import v1
-from contracts.pact.processes import running
 from contracts.pact.provider import RpcRelay, capture_event
+from service_testing.launcher import running
 
 
 @pytest.fixture(scope="module")

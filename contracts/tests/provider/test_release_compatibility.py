@@ -11,7 +11,7 @@ import pytest
 from checkout import PACT_DIR, release_command
 from provider_states import airport_states
 
-from contracts.pact.processes import running
+from service_testing.launcher import running
 
 V2_INTERACTION = "a request to create an airport, answered with the record"
 

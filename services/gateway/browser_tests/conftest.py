@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from stack import Stack, start_stack
+from stack import Stack, running_stack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,20 +28,20 @@ LONG_TTL_SECONDS = "300"
 SHORT_TTL_SECONDS = "2"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("stack"), MESSAGE_TTL_SECONDS=LONG_TTL_SECONDS)
-    yield running
-    running.stop()
+def stack_fixture(name: str, message_ttl_seconds: str):
+    """The session-wide fixture ``name``: a stack whose messages live ``message_ttl_seconds``."""
+
+    @pytest.fixture(scope="session", name=name)
+    def running_stack_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        log_dir = tmp_path_factory.mktemp(name)
+        with running_stack(log_dir, MESSAGE_TTL_SECONDS=message_ttl_seconds) as running:
+            yield running
+
+    return running_stack_fixture
 
 
-@pytest.fixture(scope="session")
-def short_ttl_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = start_stack(
-        tmp_path_factory.mktemp("short-ttl-stack"), MESSAGE_TTL_SECONDS=SHORT_TTL_SECONDS
-    )
-    yield running
-    running.stop()
+stack = stack_fixture("stack", LONG_TTL_SECONDS)
+short_ttl_stack = stack_fixture("short_ttl_stack", SHORT_TTL_SECONDS)
 
 
 @pytest.fixture(scope="session")

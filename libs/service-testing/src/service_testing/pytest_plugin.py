@@ -1,8 +1,8 @@
 """pytest fixtures for testing a service against the real RabbitMQ and Redis.
 
-Loaded automatically (a ``pytest11`` entry point) wherever service-runtime is
-installed. Imports happen inside fixtures: the test's conftest applies eventlet's
-monkey-patch first, and importing nameko or redis before that breaks it.
+Loaded automatically (a ``pytest11`` entry point) wherever service-testing is
+installed. Imports of nameko and redis happen inside fixtures: the test's conftest
+applies eventlet's monkey-patch first, and importing them before that breaks it.
 
 Isolation: nameko's ``rabbit_config`` gives each test its own vhost; ``service_config``
 adds a Redis key prefix unique to the test, and only keys under that prefix are
@@ -11,42 +11,27 @@ deleted afterwards, so a test never removes data it did not create.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-TEST_REDIS_URL_ENV = "TEST_REDIS_URL"
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+from service_testing.local_brokers import local_redis_url
+from service_testing.redis_keys import deleting_keys
 
 
 @pytest.fixture
 def redis_url() -> str:
     """The Redis database tests write to (``TEST_REDIS_URL``, default db 15)."""
-    return os.environ.get(TEST_REDIS_URL_ENV, DEFAULT_TEST_REDIS_URL)
+    return local_redis_url()
 
 
 @pytest.fixture
 def redis_key_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix unique to this test; its keys are deleted after the test."""
-    prefix = f"test:{uuid.uuid4().hex}:"
-    yield prefix
-    delete_keys_with_prefix(redis_url, prefix)
-
-
-def delete_keys_with_prefix(redis_url: str, prefix: str) -> None:
-    """Delete every key under ``prefix`` (a test's own data, never anyone else's)."""
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    with deleting_keys(redis_url, f"test:{uuid.uuid4().hex}:") as prefix:
+        yield prefix
 
 
 @pytest.fixture

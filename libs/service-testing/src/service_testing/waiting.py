@@ -1,4 +1,4 @@
-"""Polling with a deadline: how the tests wait for processes and brokers (never a bare sleep)."""
+"""Polling with a deadline: how tests wait for processes and brokers (never a bare sleep)."""
 
 from __future__ import annotations
 
