@@ -6,21 +6,18 @@ Import after the testcontainers settings are in the environment (conftest.py doe
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import docker
 from amqp.exceptions import NotFound
 from kombu import Connection
-from nameko.testing.rabbit import Client
-from requests import RequestException
 from testcontainers.community.rabbitmq import RabbitMqContainer
 from testcontainers.community.redis import RedisContainer
 
-from integration_tests.waiting import wait_until
+from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
+from service_testing.vhosts import throwaway_vhost
 
 DOCKER_MODE = "docker"
 LOCAL_MODE = "local"
@@ -29,10 +26,6 @@ LOCAL_MODE = "local"
 RABBITMQ_IMAGE = "rabbitmq:3-management"
 REDIS_IMAGE = "redis:7"
 RABBIT_API_PORT = 15672
-
-DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672/"
-DEFAULT_RABBIT_API_URI = "http://guest:guest@127.0.0.1:15672"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 @dataclass(frozen=True)
@@ -88,9 +81,9 @@ def docker_brokers() -> Iterator[Brokers]:
 def local_brokers() -> Iterator[Brokers]:
     """The local brokers from the environment; tests isolate themselves in them."""
     yield Brokers(
-        amqp_uri=os.environ.get("TEST_AMQP_URI", DEFAULT_AMQP_URI),
-        rabbit_api_uri=os.environ.get("TEST_RABBIT_API_URI", DEFAULT_RABBIT_API_URI),
-        redis_url=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),
+        amqp_uri=local_amqp_uri(),
+        rabbit_api_uri=local_rabbit_api_uri(),
+        redis_url=local_redis_url(),
     )
 
 
@@ -98,32 +91,13 @@ def brokers_for(mode: str) -> AbstractContextManager[Brokers]:
     return docker_brokers() if mode == DOCKER_MODE else local_brokers()
 
 
-@contextmanager
-def isolated_vhost(brokers: Brokers) -> Iterator[str]:
+def isolated_vhost(brokers: Brokers) -> AbstractContextManager[str]:
     """The AMQP URI of a vhost created for one test and deleted after it.
 
     A test of its own vhost starts with empty queues: messages a killed process of
     an earlier test left unacknowledged cannot reach this test's services.
     """
-
-    api = Client(brokers.rabbit_api_uri)
-    parts = urlsplit(brokers.amqp_uri)
-    vhost = f"integration_{uuid.uuid4().hex[:12]}"
-
-    def created() -> bool:
-        # A fresh container's management API may answer a moment after AMQP does.
-        try:
-            api.create_vhost(vhost)
-        except RequestException:
-            return False
-        return True
-
-    wait_until(created, 30, f"the RabbitMQ management API at {parts.hostname}")
-    try:
-        api.set_vhost_permissions(vhost, parts.username, ".*", ".*", ".*")
-        yield f"{parts.scheme}://{parts.netloc}/{vhost}"
-    finally:
-        api.delete_vhost(vhost)
+    return throwaway_vhost(brokers.amqp_uri, brokers.rabbit_api_uri, "integration_")
 
 
 def rpc_consumers(amqp_uri: str, service: str) -> int:

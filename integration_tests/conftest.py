@@ -23,7 +23,7 @@ from collections.abc import Iterator  # noqa: E402
 import pytest  # noqa: E402
 
 from integration_tests.brokers import Brokers, brokers_for, choose_mode, isolated_vhost  # noqa: E402
-from integration_tests.processes import ServiceLauncher  # noqa: E402
+from integration_tests.processes import IntegrationLauncher  # noqa: E402
 
 # testcontainers' RabbitMQ readiness check connects with pika until the broker
 # answers; each refused attempt is logged as an ERROR that means nothing.
@@ -71,7 +71,7 @@ def brokers(integration_mode: str) -> Iterator[Brokers]:
 
 @pytest.fixture
 def redis_url(brokers: Brokers) -> str:
-    """Overrides service-runtime's: its ``redis_key_prefix`` then cleans this Redis."""
+    """Overrides service-testing's: its ``redis_key_prefix`` then cleans this Redis."""
     return brokers.redis_url
 
 
@@ -87,9 +87,9 @@ def service_env(amqp_uri: str, redis_url: str, redis_key_prefix: str) -> dict[st
 
 
 @pytest.fixture
-def services(tmp_path, service_env: dict[str, str]) -> Iterator[ServiceLauncher]:
-    launcher = ServiceLauncher(tmp_path, service_env)
+def services(tmp_path, service_env: dict[str, str]) -> Iterator[IntegrationLauncher]:
+    launcher = IntegrationLauncher(tmp_path, service_env)
     try:
         yield launcher
     finally:
-        launcher.stop_all()
+        launcher.kill_all()

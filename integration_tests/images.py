@@ -13,7 +13,7 @@ from pathlib import Path
 from testcontainers.core.image import DockerImage
 
 from contracts.releases import extract_source, release
-from integration_tests.processes import REPO_ROOT, SERVICES
+from service_testing.services import REPO_ROOT, SERVICES
 
 RECIPE = Path("services/Dockerfile")
 RECIPE_FILES = (RECIPE, Path("services/healthcheck.py"), Path(".dockerignore"))
@@ -39,7 +39,7 @@ def service_image(tree: Path, service: str, tag: str) -> str:
         tag=tag,
         clean_up=False,
         dockerfile_path=str(RECIPE),
-        buildargs={"SERVICE": service, "SERVICE_CLASS": SERVICES[service][1]},
+        buildargs={"SERVICE": service, "SERVICE_CLASS": SERVICES[service].target},
         rm=True,
     ).build()
     return tag

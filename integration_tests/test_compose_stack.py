@@ -20,7 +20,8 @@ import requests
 from testcontainers.compose import DockerCompose
 
 from integration_tests.brokers import DOCKER_MODE
-from integration_tests.processes import REPO_ROOT, free_port
+from service_testing.ports import free_port
+from service_testing.services import REPO_ROOT
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
 OUR_SERVICES = ("airports", "trips", "messages", "gateway")

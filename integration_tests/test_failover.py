@@ -17,7 +17,7 @@ import redis
 import requests
 
 from integration_tests.request_stream import RequestStream
-from integration_tests.waiting import wait_until
+from service_testing.waiting import wait_until
 
 AIRPORT_NAMES = ("Amsterdam", "Berlin", "Copenhagen", "Dublin", "Edinburgh")
 # While an instance is frozen, RabbitMQ keeps handing it its share of the stream

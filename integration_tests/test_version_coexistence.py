@@ -31,7 +31,7 @@ from integration_tests.brokers import (
     rpc_consumers,
 )
 from integration_tests.images import release_tree, service_image
-from integration_tests.processes import REPO_ROOT
+from service_testing.services import REPO_ROOT
 
 OLD, NEW = "1.0.0", "1.1.0"
 CALLS = 12
