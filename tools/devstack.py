@@ -6,7 +6,9 @@ changes); the broker and Redis are checked (and started, where this machine can)
 each service runs as `nameko run`; the gateway URL is printed once `/ready` answers
 200. Ctrl-C or SIGTERM stops every child, gracefully first.
 
-Standard library only: it runs before any venv exists. Settings come from the
+Standard library only: it runs before any venv exists (the service registry it
+reads, libs/service-testing's `service_testing.services`, is standard library
+only too, and is imported from the checkout). Settings come from the
 environment, the same variables the services' config.yaml files read (AMQP_URI,
 REDIS_URL is per service so it is not overridden here, REDIS_KEY_PREFIX,
 GATEWAY_PORT ...).
@@ -31,17 +33,12 @@ from typing import IO
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
+# The one service registry (config, class, start order), shared with the tests.
+sys.path.insert(0, str(ROOT / "libs" / "service-testing" / "src"))
+from service_testing.services import SERVICES  # noqa: E402 - needs the path above
+
 VENVS = ROOT / ".venvs"
 SHARED_PACKAGES = ("contracts", "libs/service-runtime")
-# service -> the class `nameko run` serves (naming the class keeps nameko from also
-# trying to run the mixins a service module imports). Start order: the gateway
-# last, so /ready is the only thing left to wait for.
-SERVICES = {
-    "airports": "airports.service:AirportsService",
-    "trips": "trips.service:TripsService",
-    "messages": "messages.service:MessagesService",
-    "gateway": "gateway.service:GatewayService",
-}
 READY_TIMEOUT_SECONDS = 60
 STOP_GRACE_SECONDS = 15
 
@@ -179,8 +176,8 @@ def start_service(service: str, venv: Path) -> subprocess.Popen:
         "nameko",
         "run",
         "--config",
-        str(ROOT / "services" / service / "config.yaml"),
-        SERVICES[service],
+        str(ROOT / SERVICES[service].config),
+        SERVICES[service].target,
     ]
     # A session of its own: the terminal's Ctrl-C reaches only this script, which
     # then stops the services in order instead of all at once.
