@@ -16,7 +16,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from gateway.errors import response_from_exception
+from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from service_runtime.calllog import REQUEST_ID_KEY
 
 MAX_BODY_BYTES_KEY = "MAX_BODY_BYTES"
@@ -61,7 +61,14 @@ class JsonWebServer(WebServer):
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
+    """``@http(method, url)``: every error the table maps (and Werkzeug's 4xx) is
+    expected, so nameko logs it as a warning instead of a crash."""
+
     server = JsonWebServer()
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        expected = (*STATUS_BY_ERROR, HTTPException, *kwargs.pop("expected_exceptions", ()))
+        super().__init__(method, url, expected_exceptions=expected, **kwargs)
 
     def setup(self) -> None:
         super().setup()
