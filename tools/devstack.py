@@ -16,6 +16,7 @@ GATEWAY_PORT ...).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import shutil
@@ -41,6 +42,7 @@ VENVS = ROOT / ".venvs"
 SHARED_PACKAGES = ("contracts", "libs/service-runtime")
 READY_TIMEOUT_SECONDS = 60
 STOP_GRACE_SECONDS = 15
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class StackError(RuntimeError):
@@ -165,6 +167,17 @@ def relay_output(name: str, stream: IO[str]) -> None:
         sys.stdout.flush()
 
 
+# Looked up in the parent: between fork and exec the child should do as little as possible.
+PRCTL = getattr(ctypes.CDLL(None), "prctl", None)  # Linux only
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it if this runner dies without stopping it
+    (killed with SIGKILL, say), so no service outlives the stack it belonged to."""
+    if PRCTL is not None:
+        PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def start_service(service: str, venv: Path) -> subprocess.Popen:
     command = [
         str(venv / "bin" / "python"),
@@ -188,6 +201,7 @@ def start_service(service: str, venv: Path) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     threading.Thread(target=relay_output, args=(service, process.stdout), daemon=True).start()
     log(f"started {service} (pid {process.pid})")
@@ -271,6 +285,9 @@ def main() -> int:
         log(f"error: {error}")
         return 1
     finally:
+        # A second Ctrl-C must not cut the graceful stop short and orphan services.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
         stop_all(processes)
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -2,7 +2,11 @@
 
 import eventlet
 import pytest
+import redis
 from http_assertions import assert_error
+
+from airports.service import AirportsService
+from gateway.service import GatewayService
 
 
 def create_airport(api, name):
@@ -84,15 +88,43 @@ def test_malformed_json_is_400(api, path, raw):
     assert_error(response, 400, "MALFORMED_JSON")
 
 
-def test_body_over_the_limit_is_413_and_nothing_is_stored(start, http_session):
-    from airports.service import AirportsService
-    from gateway.service import GatewayService
+def stored_airport_keys(redis_url, prefix):
+    return list(redis.Redis.from_url(redis_url).scan_iter(match=f"{prefix}airport:*"))
 
+
+def chunks(*parts):
+    """A body requests sends with Transfer-Encoding: chunked (no Content-Length)."""
+    yield from parts
+
+
+def test_body_over_the_limit_is_413_and_nothing_is_stored(
+    start, http_session, redis_url, redis_key_prefix
+):
     start(AirportsService, GatewayService, MAX_BODY_BYTES=1024)
 
     response = http_session.post("/airport", json={"airport": "x" * 2000})
 
     assert_error(response, 413, "BODY_TOO_LARGE")
+    assert stored_airport_keys(redis_url, redis_key_prefix) == []
+
+
+def test_chunked_body_over_the_limit_is_413_and_nothing_is_stored(
+    start, http_session, redis_url, redis_key_prefix
+):
+    start(AirportsService, GatewayService, MAX_BODY_BYTES=1024)
+
+    body = chunks(b'{"airport": "', *[b"x" * 500] * 4, b'"}')
+    response = http_session.post("/airport", data=body)
+
+    assert_error(response, 413, "BODY_TOO_LARGE")
+    assert stored_airport_keys(redis_url, redis_key_prefix) == []
+
+
+def test_chunked_body_is_read_in_full(api):
+    response = api.post("/airport", data=chunks(b'{"airport": ', b'"Lisbon"}'))
+
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Lisbon"
 
 
 def test_unknown_route_is_json_404(api):

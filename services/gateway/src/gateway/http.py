@@ -7,16 +7,17 @@ web server send the gateway's JSON error body instead (see ``errors``).
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from gateway.errors import response_from_exception
+from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from service_runtime.calllog import REQUEST_ID_KEY
 
 MAX_BODY_BYTES_KEY = "MAX_BODY_BYTES"
@@ -61,7 +62,14 @@ class JsonWebServer(WebServer):
 
 
 class JsonHttpEntrypoint(HttpRequestHandler):
+    """``@http(method, url)``: every error the table maps (and Werkzeug's 4xx) is
+    expected, so nameko logs it as a warning instead of a crash."""
+
     server = JsonWebServer()
+
+    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+        expected = (*STATUS_BY_ERROR, HTTPException, *kwargs.pop("expected_exceptions", ()))
+        super().__init__(method, url, expected_exceptions=expected, **kwargs)
 
     def setup(self) -> None:
         super().setup()
@@ -70,9 +78,29 @@ class JsonHttpEntrypoint(HttpRequestHandler):
         )
 
     def handle_request(self, request: Request) -> Response:
-        # Reading more than this raises RequestEntityTooLarge (-> 413) in the route.
+        # A Content-Length over this raises RequestEntityTooLarge (-> 413) in the route.
         request.max_content_length = self.max_body_bytes
+        if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            try:
+                self.buffer_chunked_body(request.environ)
+            except RequestEntityTooLarge as exc:
+                return self.response_from_exception(exc)
         return super().handle_request(request)
+
+    def buffer_chunked_body(self, environ: dict[str, Any]) -> None:
+        """Read a chunked body (no Content-Length) up front, at most one byte past the
+        limit, and hand it on as a body of known length.
+
+        Werkzeug reads a body without Content-Length as empty, and when told the
+        stream ends by itself it silently truncates at the limit instead of refusing.
+        eventlet's input stream de-chunks, so reading it gives the plain body.
+        """
+        body = environ["wsgi.input"].read(self.max_body_bytes + 1)
+        if len(body) > self.max_body_bytes:
+            raise RequestEntityTooLarge()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        del environ["HTTP_TRANSFER_ENCODING"]
 
     def response_from_exception(self, exc: Exception) -> Response:
         return response_from_exception(exc)

@@ -15,7 +15,6 @@ from typing import Any
 from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import EXPECTED_ERRORS
 from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import http
@@ -26,13 +25,13 @@ log = logging.getLogger(__name__)
 class AirportRoutes:
     airports: Any  # TimedServiceProxy, injected by the service class
 
-    @http("POST", "/airport", expected_exceptions=EXPECTED_ERRORS)
+    @http("POST", "/airport")
     def create_airport(self, request: Request) -> Response:
         body = parse_body(request, NewAirport)
         airport = self._create_airport(body.airport)
         return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
 
-    @http("GET", "/airport/<string:airport_id>", expected_exceptions=EXPECTED_ERRORS)
+    @http("GET", "/airport/<string:airport_id>")
     def get_airport(self, request: Request, airport_id: str) -> Response:
         return json_response(200, self.airports.get(airport_id))
 

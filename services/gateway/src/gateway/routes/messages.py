@@ -17,7 +17,7 @@ from typing import Any
 from nameko.events import BROADCAST, event_handler
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import EXPECTED_ERRORS, InvalidArgument
+from contracts.errors import InvalidArgument
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.messages.v1 import MESSAGE_CREATED, MessageCreated
 from gateway.bodies import NewMessage, parse_body
@@ -51,21 +51,21 @@ class MessageRoutes:
     messages: Any  # TimedServiceProxy, injected by the service class
     live_feed: MessageHub
 
-    @http("POST", "/messages", expected_exceptions=EXPECTED_ERRORS)
+    @http("POST", "/messages")
     def create_message(self, request: Request) -> Response:
         body = parse_body(request, NewMessage)
         message = self.messages.save_message(body.message)
         return json_response(201, message, {"Location": f"/messages/{message['id']}"})
 
-    @http("GET", "/messages", expected_exceptions=EXPECTED_ERRORS)
+    @http("GET", "/messages")
     def list_messages(self, request: Request) -> Response:
         return json_response(200, self.messages.get_all_messages(**page_size(request)))
 
-    @http("GET", "/messages/<string:message_id>", expected_exceptions=EXPECTED_ERRORS)
+    @http("GET", "/messages/<string:message_id>")
     def get_message(self, request: Request, message_id: str) -> Response:
         return json_response(200, self.messages.get_message(message_id))
 
-    @http("GET", "/messages/stream", expected_exceptions=EXPECTED_ERRORS)
+    @http("GET", "/messages/stream")
     def stream_messages(self, request: Request) -> Response:
         # Returns at once: the server iterates the body after this worker ends.
         subscription = self.live_feed.subscribe()

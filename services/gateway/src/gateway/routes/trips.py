@@ -6,7 +6,6 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import EXPECTED_ERRORS
 from gateway.bodies import NewTrip, parse_body
 from gateway.errors import json_response
 from gateway.http import http
@@ -15,7 +14,7 @@ from gateway.http import http
 class TripRoutes:
     trips: Any  # TimedServiceProxy, injected by the service class
 
-    @http("POST", "/trip", expected_exceptions=EXPECTED_ERRORS)
+    @http("POST", "/trip")
     def create_trip(self, request: Request) -> Response:
         body = parse_body(request, NewTrip)
         trip_id = self.trips.create(body.airport_from, body.airport_to)
@@ -25,6 +24,6 @@ class TripRoutes:
             {"Location": f"/trip/{trip_id}"},
         )
 
-    @http("GET", "/trip/<string:trip_id>", expected_exceptions=EXPECTED_ERRORS)
+    @http("GET", "/trip/<string:trip_id>")
     def get_trip(self, request: Request, trip_id: str) -> Response:
         return json_response(200, self.trips.get(trip_id))
