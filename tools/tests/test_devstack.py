@@ -10,6 +10,8 @@ import urllib.request
 import pytest
 from isolated_stack import isolated_stack
 
+from service_testing.waiting import wait_until
+
 
 def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(
@@ -42,3 +44,20 @@ def test_up_serves_the_walkthrough_and_sigterm_stops_every_service():
         for pid in stack.service_pids:
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_services_die_with_a_killed_runner():
+    with isolated_stack() as stack:
+        stack.process.kill()  # SIGKILL: the runner gets no chance to stop anything
+        stack.process.wait()
+
+        # The kernel kills each service (PR_SET_PDEATHSIG); init reaps it shortly after.
+        wait_until(lambda: all(map(gone, stack.service_pids)), 30, "the services to exit")
