@@ -1,6 +1,10 @@
 """The trips service with the real airports service, over real RabbitMQ and Redis."""
 
+import time
+
+import eventlet
 import pytest
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from airports.service import AirportsService
@@ -59,3 +63,34 @@ def test_unknown_trip_raises_not_found(trips):
 def test_absent_airports_service_is_a_typed_unavailable_error(trips_only):
     with pytest.raises(ServiceUnavailable):
         trips_only.create("a1", "a2")
+
+
+class SlowAirports:
+    """Knows every airport, but takes LOOKUP_SECONDS to say so."""
+
+    name = "airports"
+
+    @rpc
+    def get(self, id):  # noqa: A002 - the contract's argument name
+        eventlet.sleep(LOOKUP_SECONDS)
+        return {"id": id, "name": id}
+
+
+LOOKUP_SECONDS = 0.5
+
+
+def test_both_airports_are_checked_concurrently(container_factory, service_config):
+    container_factory(SlowAirports, service_config).start()
+    container_factory(TripsService, service_config).start()
+
+    with ServiceRpcProxy("airports", service_config, timeout=10) as airports:
+        started = time.perf_counter()
+        airports.get("lisbon")
+        one_lookup = time.perf_counter() - started
+    with ServiceRpcProxy("trips", service_config, timeout=10) as trips:
+        started = time.perf_counter()
+        trips.create("lisbon", "porto")
+        create = time.perf_counter() - started
+
+    # Two lookups one after the other would take at least twice one lookup.
+    assert create / one_lookup < 1.6, (create, one_lookup)
