@@ -79,7 +79,7 @@ def main() -> None:
             ("POST /airport", lambda: http.post(f"{base}/airport", json={"airport": "X"}), 201),
             ("GET /trip/<id>", lambda: http.get(f"{base}/trip/{trip_id}"), 200),
             (
-                "POST /trip (3 RPC hops)",
+                "POST /trip (2 hops deep)",
                 lambda: http.post(
                     f"{base}/trip", json={"airport_from": airport, "airport_to": other}
                 ),
