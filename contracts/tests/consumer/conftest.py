@@ -24,4 +24,4 @@ def consumer_pact(pact_dir: Path) -> Iterator[Callable[[str, str], Pact]]:
 
     yield make
     for consumer, pact in pacts:
-        write_pact(pact, pact_dir, consumer_version=version(consumer))
+        write_pact(pact, pact_dir, consumer_version=version(f"travel-{consumer}"))
