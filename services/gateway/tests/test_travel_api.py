@@ -1,12 +1,12 @@
 """The travel API over real HTTP, with the real airports and trips services."""
 
-import eventlet
 import pytest
 import redis
 from http_assertions import assert_error
 
 from airports.service import AirportsService
 from gateway.service import GatewayService
+from service_testing.waiting import wait_until
 
 
 def create_airport(api, name):
@@ -165,10 +165,7 @@ def test_request_id_is_echoed_and_tags_every_service_call(api, caplog):
         }
 
     # A worker logs after it has replied, so the last lines may trail the response.
-    for _ in range(50):
-        if logged() == expected:
-            break
-        eventlet.sleep(0.1)
+    wait_until(lambda: logged() == expected, 5, "every hop's log line")
     assert logged() == expected
 
 

@@ -14,6 +14,7 @@ from nameko.testing.services import entrypoint_waiter
 from contracts.errors import InvalidArgument, NotFound
 from contracts.messages.v1 import MAX_PAGE_SIZE
 from messages.service import MessagesService
+from service_testing.waiting import wait_until
 
 SHORT_TTL_SECONDS = 1
 
@@ -55,12 +56,6 @@ def messages(start_messages):
 def short_lived_messages(start_messages):
     with start_messages(MESSAGE_TTL_SECONDS=SHORT_TTL_SECONDS) as proxy:
         yield proxy
-
-
-def wait_until(condition, timeout=15, step=0.05):
-    with eventlet.Timeout(timeout):
-        while not condition():
-            eventlet.sleep(step)
 
 
 def save_in_order(messages, texts):
@@ -133,7 +128,7 @@ def test_message_expires_for_real_and_then_is_not_found(short_lived_messages):
             return True
         return False
 
-    wait_until(gone)
+    wait_until(gone, 15, "the message to expire")
     assert short_lived_messages.get_all_messages() == []
 
 
@@ -144,7 +139,9 @@ def test_expired_ids_are_pruned_from_the_index(
     old = save_in_order(short_lived_messages, ["a", "b", "c"])
     assert redis_client.zcard(index) == 3
     wait_until(
-        lambda: redis_client.exists(*(f"{redis_key_prefix}message:{m['id']}" for m in old)) == 0
+        lambda: redis_client.exists(*(f"{redis_key_prefix}message:{m['id']}" for m in old)) == 0,
+        15,
+        "Redis to drop the expired keys",
     )
     # Redis dropped the keys; the index still holds their ids until the next call prunes.
     assert redis_client.zcard(index) == 3
@@ -157,7 +154,7 @@ def test_expired_ids_are_pruned_from_the_index(
 def test_listing_prunes_the_index_too(short_lived_messages, redis_client, redis_key_prefix):
     index = f"{redis_key_prefix}messages:by_expiry"
     short_lived_messages.save_message("a")
-    wait_until(lambda: not short_lived_messages.get_all_messages())
+    wait_until(lambda: not short_lived_messages.get_all_messages(), 15, "the list to empty")
 
     assert redis_client.zcard(index) == 0
 
