@@ -9,12 +9,16 @@ venvs also hold the services they call, to run them for real in the tests.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import nox
+
+# The test brokers' addresses (TEST_* variables, defaults) have one home; that module
+# needs only the standard library, so nox can read it before any venv exists.
+sys.path.insert(0, str(Path(__file__).parent / "libs" / "service-testing" / "src"))
+from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri
 
 nox.options.default_venv_backend = "uv|virtualenv"
 # Venvs are reused and the project's packages installed editable, so a warm run
@@ -28,8 +32,8 @@ SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime")
 # Test support: processes, throwaway vhosts and key prefixes, the service-test fixtures.
 TESTING = ("-e", "./libs/service-testing")
 
-AMQP_URI = os.environ.get("TEST_AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
-RABBIT_API_URI = os.environ.get("TEST_RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+AMQP_URI = local_amqp_uri()
+RABBIT_API_URI = local_rabbit_api_uri()
 NAMEKO_PYTEST_ARGS = (
     "-p",
     "no:pact",  # pact-python's plugin wraps builtins.__import__; not wanted under eventlet
