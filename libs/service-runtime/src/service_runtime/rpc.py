@@ -1,7 +1,7 @@
 """An RPC proxy whose calls never hang.
 
 Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` bounds the
-wait with ``RPC_TIMEOUT_SECONDS`` (config, default 5 s) and turns the two ways a
+wait with ``RPC_TIMEOUT_SECONDS`` (config, default 10 s) and turns the two ways a
 dependency can be missing into typed errors that cross RPC and map to HTTP:
 
 * no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
@@ -20,9 +20,15 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
+from service_runtime.settings import Setting
 
-RPC_TIMEOUT_KEY = "RPC_TIMEOUT_SECONDS"
-DEFAULT_RPC_TIMEOUT_SECONDS = 5.0
+RPC_TIMEOUT = Setting(
+    "RPC_TIMEOUT_SECONDS",
+    float,
+    10.0,
+    "upper bound on any RPC call a service makes; past it the caller gets 504",
+    minimum=0.001,
+)
 
 
 class TimedRpcProxy(RpcProxy):
@@ -35,9 +41,7 @@ class TimedRpcProxy(RpcProxy):
     def setup(self) -> None:
         super().setup()
         if self.timeout is None:
-            self.timeout = float(
-                self.container.config.get(RPC_TIMEOUT_KEY) or DEFAULT_RPC_TIMEOUT_SECONDS
-            )
+            self.timeout = RPC_TIMEOUT.read(self.container.config)
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         return TimedServiceProxy(super().get_dependency(worker_ctx), self.timeout)

@@ -17,8 +17,15 @@ from typing import Any, Generic, TypeVar
 import redis
 from nameko.extensions import DependencyProvider
 
+from service_runtime.settings import Setting
+
 REDIS_URL_KEY = "REDIS_URL"
-REDIS_KEY_PREFIX_KEY = "REDIS_KEY_PREFIX"
+REDIS_KEY_PREFIX = Setting(
+    "REDIS_KEY_PREFIX",
+    str,
+    "",
+    "prefix of every Redis key the service writes (tests, side-by-side)",
+)
 # Bounded socket waits: a stalled Redis turns into an error, never a hung worker.
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
 
@@ -62,7 +69,7 @@ class StoreProvider(DependencyProvider, Generic[StoreT]):
             socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
         )
-        self.store = self.store_cls(client, config.get(REDIS_KEY_PREFIX_KEY) or "", config)
+        self.store = self.store_cls(client, REDIS_KEY_PREFIX.read(config), config)
 
     def stop(self) -> None:
         if self.store is not None:

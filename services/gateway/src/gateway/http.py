@@ -19,9 +19,11 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from service_runtime.calllog import REQUEST_ID_KEY
+from service_runtime.settings import Setting
 
-MAX_BODY_BYTES_KEY = "MAX_BODY_BYTES"
-DEFAULT_MAX_BODY_BYTES = 16 * 1024
+MAX_BODY_BYTES = Setting(
+    "MAX_BODY_BYTES", int, 16 * 1024, "request bodies over this many bytes get 413", minimum=1
+)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 # A client's id is kept only if it is short and plain: it ends up in every log line.
@@ -73,9 +75,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.max_body_bytes = int(
-            self.container.config.get(MAX_BODY_BYTES_KEY) or DEFAULT_MAX_BODY_BYTES
-        )
+        self.max_body_bytes = MAX_BODY_BYTES.read(self.container.config)
 
     def handle_request(self, request: Request) -> Response:
         # A Content-Length over this raises RequestEntityTooLarge (-> 413) in the route.

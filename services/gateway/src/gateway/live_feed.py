@@ -24,11 +24,22 @@ from eventlet.queue import Empty, Full, LightQueue
 from nameko.extensions import DependencyProvider
 
 from gateway.errors import StreamFull
+from service_runtime.settings import Setting
 
-MAX_SUBSCRIBERS_KEY = "MAX_STREAM_SUBSCRIBERS"
-DEFAULT_MAX_SUBSCRIBERS = 100
-HEARTBEAT_KEY = "STREAM_HEARTBEAT_SECONDS"
-DEFAULT_HEARTBEAT_SECONDS = 15.0
+MAX_SUBSCRIBERS = Setting(
+    "MAX_STREAM_SUBSCRIBERS",
+    int,
+    100,
+    "open live-feed streams per gateway; one more gets 503",
+    minimum=1,
+)
+HEARTBEAT_SECONDS = Setting(
+    "STREAM_HEARTBEAT_SECONDS",
+    float,
+    15.0,
+    "seconds of silence after which a stream gets a heartbeat comment (finds dead clients)",
+    minimum=0.01,
+)
 # Events a subscriber may fall behind by before it is dropped (its page then
 # reconnects and re-reads the list); keeps one stalled client from growing memory.
 SUBSCRIBER_BACKLOG = 100
@@ -125,8 +136,8 @@ class LiveFeed(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         self.hub = MessageHub(
-            max_subscribers=int(config.get(MAX_SUBSCRIBERS_KEY) or DEFAULT_MAX_SUBSCRIBERS),
-            heartbeat_seconds=float(config.get(HEARTBEAT_KEY) or DEFAULT_HEARTBEAT_SECONDS),
+            max_subscribers=MAX_SUBSCRIBERS.read(config),
+            heartbeat_seconds=HEARTBEAT_SECONDS.read(config),
         )
 
     def stop(self) -> None:

@@ -24,10 +24,16 @@ import time
 import uuid
 
 from contracts.messages.v1 import Message
+from service_runtime.settings import Setting
 from service_runtime.store import RedisStore
 
-MESSAGE_TTL_KEY = "MESSAGE_TTL_SECONDS"
-DEFAULT_MESSAGE_TTL_SECONDS = 60.0
+MESSAGE_TTL = Setting(
+    "MESSAGE_TTL_SECONDS",
+    float,
+    60.0,
+    "how long a message lives (fractions allowed)",
+    minimum=0.001,
+)
 
 
 def now_ms() -> int:
@@ -37,8 +43,7 @@ def now_ms() -> int:
 class MessageStore(RedisStore):
     @property
     def ttl_ms(self) -> int:
-        seconds = float(self.config.get(MESSAGE_TTL_KEY) or DEFAULT_MESSAGE_TTL_SECONDS)
-        return max(1, round(seconds * 1000))
+        return max(1, round(MESSAGE_TTL.read(self.config) * 1000))
 
     @property
     def index_key(self) -> str:

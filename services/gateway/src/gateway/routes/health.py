@@ -8,9 +8,15 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_body, json_response
 from gateway.http import http
+from service_runtime.settings import Setting
 
-READINESS_TIMEOUT_KEY = "READINESS_TIMEOUT_SECONDS"
-DEFAULT_READINESS_TIMEOUT_SECONDS = 1.0
+READINESS_TIMEOUT = Setting(
+    "READINESS_TIMEOUT_SECONDS",
+    float,
+    1.0,
+    "/ready waits at most this long for each service's ping",
+    minimum=0.001,
+)
 
 
 class HealthRoutes:
@@ -24,7 +30,7 @@ class HealthRoutes:
 
     @http("GET", "/ready")
     def ready(self, request: Request) -> Response:
-        timeout = float(self.config.get(READINESS_TIMEOUT_KEY) or DEFAULT_READINESS_TIMEOUT_SECONDS)
+        timeout = READINESS_TIMEOUT.read(self.config)
         pool = eventlet.GreenPool(len(self.required_services))
         answers = pool.imap(lambda name: self._answers_ping(name, timeout), self.required_services)
         missing = [name for name, ok in zip(self.required_services, answers, strict=True) if not ok]

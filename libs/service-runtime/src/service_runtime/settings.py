@@ -1,0 +1,79 @@
+"""Typed settings: each configuration key is declared once, with its type, default and bounds.
+
+A service's ``config.yaml`` only maps environment variables to keys
+(``RPC_TIMEOUT_SECONDS: ${RPC_TIMEOUT_SECONDS}``: unset gives null); the default lives
+here, beside the code that uses the value, so it is written exactly once. An explicit
+``0`` is a value, not "unset": only a missing key, null or an empty string falls back to
+the default. A value out of bounds stops the service at start with the key named.
+
+    RPC_TIMEOUT = Setting("RPC_TIMEOUT_SECONDS", float, 10.0, "bound on any RPC", minimum=0.001)
+    timeout = RPC_TIMEOUT.read(self.container.config)
+
+Every ``Setting`` is recorded in ``ALL_SETTINGS`` (by key) so documentation and tests
+can list them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+ALL_SETTINGS: dict[str, Setting[Any]] = {}
+
+
+class SettingError(ValueError):
+    """A configured value that cannot be used; the message names the key."""
+
+
+def boolean(raw: Any) -> bool:
+    """``true/false``, ``yes/no``, ``on/off``, ``1/0`` (YAML already types most of them)."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"not a boolean: {raw!r}")
+
+
+def string_list(raw: Any) -> tuple[str, ...]:
+    """A YAML list, or a comma-separated string (how an environment variable gives one)."""
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """One configuration key: how to parse it, what it is when unset, what it may be."""
+
+    key: str
+    parse: Callable[[Any], T]
+    default: T
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        # Declared once: a second declaration of the same key would be a second owner.
+        if self.key in ALL_SETTINGS and ALL_SETTINGS[self.key] != self:
+            raise SettingError(f"setting {self.key} is declared twice with different values")
+        ALL_SETTINGS[self.key] = self
+
+    def read(self, config: Mapping[str, Any]) -> T:
+        """The configured value, parsed and checked, or the default when unset."""
+        raw = config.get(self.key)
+        if raw is None or raw == "":
+            return self.default
+        try:
+            value = self.parse(raw)
+        except (TypeError, ValueError) as exc:
+            raise SettingError(f"{self.key}={raw!r}: {exc}") from None
+        if self.minimum is not None and value < self.minimum:  # type: ignore[operator]
+            raise SettingError(f"{self.key}={raw!r}: must be at least {self.minimum:g}")
+        if self.maximum is not None and value > self.maximum:  # type: ignore[operator]
+            raise SettingError(f"{self.key}={raw!r}: must be at most {self.maximum:g}")
+        return value
