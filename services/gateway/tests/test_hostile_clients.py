@@ -41,6 +41,13 @@ def port(web_config_port):
 
 
 @pytest.fixture
+def gateway_alone(start, http_session):
+    """Only the gateway: enough for every refusal that happens before an RPC call."""
+    start(GatewayService)
+    return http_session
+
+
+@pytest.fixture
 def held():
     """Connections a test keeps open (referenced here, so never closed by the garbage
     collector); all closed at its end."""
@@ -269,8 +276,10 @@ def nested(depth: int) -> bytes:
         ),  # brackets in a string
     ],
 )
-def test_nesting_is_bounded_before_the_parser_recurses(api, body, code):
-    response = api.post("/airport", data=body, headers={"Content-Type": "application/json"})
+def test_nesting_is_bounded_before_the_parser_recurses(gateway_alone, body, code):
+    response = gateway_alone.post(
+        "/airport", data=body, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == code
@@ -288,15 +297,17 @@ def test_nesting_is_bounded_before_the_parser_recurses(api, body, code):
         b'{"airport": Infinity}',
     ],
 )
-def test_duplicate_keys_other_encodings_and_non_json_constants_are_400(api, raw):
-    response = api.post("/airport", data=raw, headers={"Content-Type": "application/json"})
+def test_duplicate_keys_other_encodings_and_non_json_constants_are_400(gateway_alone, raw):
+    response = gateway_alone.post(
+        "/airport", data=raw, headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "MALFORMED_JSON"
 
 
-def test_a_huge_number_is_400_without_python_internals(api):
-    response = api.post(
+def test_a_huge_number_is_400_without_python_internals(gateway_alone):
+    response = gateway_alone.post(
         "/airport",
         data=b'{"airport": ' + b"9" * 4301 + b"}",
         headers={"Content-Type": "application/json"},
@@ -322,8 +333,10 @@ def test_a_huge_number_is_400_without_python_internals(api):
         ("/airport", "airport", "Lis\tbon"),
     ],
 )
-def test_control_characters_in_names_and_messages_are_400_naming_the_field(api, path, field, text):
-    response = api.post(path, json={field: text})
+def test_control_characters_in_names_and_messages_are_400_naming_the_field(
+    gateway_alone, path, field, text
+):
+    response = gateway_alone.post(path, json={field: text})
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "INVALID_ARGUMENT"
@@ -351,9 +364,9 @@ def test_messages_may_hold_newlines_and_tabs(api):
         "application/jsonp",
     ],
 )
-def test_a_post_body_that_is_not_declared_json_is_415(api, content_type):
+def test_a_post_body_that_is_not_declared_json_is_415(gateway_alone, content_type):
     headers = {} if content_type is None else {"Content-Type": content_type}
-    response = api.post("/messages", data=b'{"message": "hi"}', headers=headers)
+    response = gateway_alone.post("/messages", data=b'{"message": "hi"}', headers=headers)
 
     assert response.status_code == 415, response.text
     assert response.json()["error"] == "UNSUPPORTED_MEDIA_TYPE"
@@ -427,14 +440,14 @@ def test_allowed_hosts_setting_replaces_the_defaults(start, port):
 # -- headers and query strings --------------------------------------------------------------
 
 
-def test_every_response_says_nosniff_and_the_page_forbids_framing_and_referrers(api):
-    page = api.get("/")
+def test_every_response_says_nosniff_and_the_page_forbids_framing_and_referrers(gateway_alone):
+    page = gateway_alone.get("/")
 
     for response in (
         page,
-        api.get("/health"),
-        api.get("/nowhere"),
-        api.get("/static/messenger.js"),
+        gateway_alone.get("/health"),
+        gateway_alone.get("/nowhere"),
+        gateway_alone.get("/static/messenger.js"),
     ):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "no-referrer"
@@ -446,8 +459,8 @@ def test_every_response_says_nosniff_and_the_page_forbids_framing_and_referrers(
     "query",
     ["limit=%EF%BC%95", "limit=+5", "limit=%205", "limit=5_0", "limit=\u0665", "limit=5&limit=6"],
 )
-def test_limit_takes_plain_ascii_digits_once(api, query):
-    response = api.get(f"/messages?{query}")
+def test_limit_takes_plain_ascii_digits_once(gateway_alone, query):
+    response = gateway_alone.get(f"/messages?{query}")
 
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "INVALID_ARGUMENT"
