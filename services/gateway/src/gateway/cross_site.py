@@ -1,7 +1,10 @@
 """Which sites may talk to the gateway: ``Host``, ``Origin`` and the body's media type.
 
-* ``Host`` must name a host in ``ALLOWED_HOSTS`` (port ignored): a DNS-rebinding
-  page reaches the gateway under the attacker's own host name, and gets 400.
+* ``Host`` must be an IP address or name a host in ``ALLOWED_HOSTS`` (port ignored):
+  a DNS-rebinding page reaches the gateway under the attacker's own host name, and
+  gets 400. An IP address cannot be rebound (a page at ``http://10.0.0.5/`` is the
+  gateway's own origin), so orchestrator probes and clients using a node's or a
+  container's address are served without configuration.
 * ``Origin``, when a browser sends it, must be this site (its host and port equal
   ``Host``) or one of ``ALLOWED_ORIGINS``: another site's script gets 403.
 * A request body must be declared ``application/json`` (UTF-8): 415 otherwise. An
@@ -15,6 +18,7 @@ $host``) and list the public name in ``ALLOWED_HOSTS``.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from werkzeug.http import parse_options_header
@@ -25,9 +29,9 @@ from service_runtime.settings import Setting, string_list
 ALLOWED_HOSTS = Setting(
     "ALLOWED_HOSTS",
     string_list,
-    ("localhost", "127.0.0.1", "[::1]"),
-    "host names the gateway answers to (Host header, any port; '.example.com' also "
-    "matches its subdomains, '*' any host)",
+    ("localhost",),
+    "host names the gateway answers to besides IP addresses (Host header, any port; "
+    "'.example.com' also matches its subdomains, '*' any host)",
 )
 ALLOWED_ORIGINS = Setting(
     "ALLOWED_ORIGINS",
@@ -48,6 +52,14 @@ def host_name(host: str) -> str:
     if host.startswith("["):
         return host[: host.find("]") + 1]
     return host.partition(":")[0]
+
+
+def is_ip_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return True
 
 
 def origin_authority(origin: str) -> str | None:
@@ -81,7 +93,12 @@ class SiteRules:
     def host_allowed(self, name: str) -> bool:
         if not name:
             return False
-        return self.any_host or name in self.hosts or name.endswith(self.domains)
+        return (
+            self.any_host
+            or name in self.hosts
+            or name.endswith(self.domains)
+            or is_ip_address(name)
+        )
 
     def origin_allowed(self, origin: str, host: str) -> bool:
         if origin.lower().rstrip("/") in self.origins:
