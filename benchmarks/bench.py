@@ -26,6 +26,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ READY_TIMEOUT_SECONDS = 120
 # Live messages stay for the whole run (the default 60 s would expire the listing's).
 MESSAGE_TTL_SECONDS = "3600"
 WRK_TIMEOUT = "5s"
+WRITERS = 16  # concurrent writers filling the message list
 
 
 @dataclass(frozen=True)
@@ -398,8 +400,10 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
     live = 0
     for size in profile.listing_sizes:
         print(f"\n--- listing with {size} live messages", flush=True)
-        for _ in range(size - live):
-            store.save("bench message")
+        # Through the messages service's own store; a few writers at once, as each
+        # save is a round trip (MULTI) of its own.
+        with ThreadPoolExecutor(WRITERS) as writers:
+            list(writers.map(lambda _: store.save("bench message"), range(size - live)))
         live = size
         case = Case(f"GET /messages?limit=50, {size} live", 50, "/messages?limit=50")
         for _ in range(profile.rounds):
