@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,6 +55,8 @@ READY_TIMEOUT_SECONDS = 120
 MESSAGE_TTL_SECONDS = "3600"
 WRK_TIMEOUT = "5s"
 WRITERS = 16  # concurrent writers filling the message list
+PING_CASE = "airports.ping RPC, 1 caller"
+LISTING_CASE = "GET /messages?limit=50"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,10 @@ class Profile:
     listing_sizes: tuple[int, ...]
     ping_calls: int
     settle_s: float
+    only: str = ""  # run only the cases whose name contains this (A/B runs of one lever)
+
+    def selected(self, case: str) -> bool:
+        return self.only in case
 
 
 FULL = Profile(
@@ -125,6 +131,8 @@ class Results:
     rss_mb: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     ready_s: dict[str, float] = field(default_factory=dict)
     targets: list[dict[str, object]] = field(default_factory=list)
+    ours_environment: dict[str, str] = field(default_factory=dict)
+    only: str = ""
 
     def add(self, stack: str, case: str, sample: Sample) -> None:
         self.samples.setdefault(case, {}).setdefault(stack, []).append(sample)
@@ -225,7 +233,7 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 
 @contextmanager
-def our_stack(redis_url: str, airports: int) -> Iterator[Stack]:
+def our_stack(redis_url: str, airports: int, **environment: str) -> Iterator[Stack]:
     with ExitStack() as cleanup:
         # Our own vhost and prefix (they override isolated_stack's), so the bench can
         # write through the stores and call the services' RPC itself.
@@ -240,6 +248,7 @@ def our_stack(redis_url: str, airports: int) -> Iterator[Stack]:
                 AMQP_URI=amqp_uri,
                 REDIS_KEY_PREFIX=prefix,
                 MESSAGE_TTL_SECONDS=MESSAGE_TTL_SECONDS,
+                **environment,
             )
         )
         ready_s = time.monotonic() - started
@@ -370,7 +379,8 @@ def our_cases(stack: Stack) -> list[Case]:
 def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Results) -> None:
     for number in range(profile.rounds):
         print(f"\n--- round {number + 1}/{profile.rounds}", flush=True)
-        for our_case, base_case in zip(paired_cases(ours), paired_cases(baseline), strict=True):
+        pairs = zip(paired_cases(ours), paired_cases(baseline), strict=True)
+        for our_case, base_case in ((o, b) for o, b in pairs if profile.selected(o.name)):
             # Alternate who goes first, so a drift in the machine's load hits both alike.
             order = [(ours, our_case), (baseline, base_case)]
             for stack, case in order if number % 2 == 0 else reversed(order):
@@ -378,15 +388,15 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
                 results.add(stack.name, case.name, sample)
                 print(f"{stack.name:9} {case.name:36} {format_sample(sample)}", flush=True)
                 time.sleep(profile.settle_s)
-        for case in our_cases(ours):
+        for case in filter(lambda case: profile.selected(case.name), our_cases(ours)):
             sample = run_wrk(ours.url, case, profile.duration_s)
             results.add(ours.name, case.name, sample)
             print(f"{ours.name:9} {case.name:36} {format_sample(sample)}", flush=True)
             time.sleep(profile.settle_s)
-        for stack in (ours, baseline):
+        for stack in (ours, baseline) if profile.selected(PING_CASE) else ():
             ping = rpc_ping(stack.amqp_uri, profile.ping_calls)
             results.ping.setdefault(stack.name, []).append(ping)
-            print(f"{stack.name:9} {'airports.ping RPC, 1 caller':36} p50 {ping['p50_us']:.0f} us")
+            print(f"{stack.name:9} {PING_CASE:36} p50 {ping['p50_us']:.0f} us")
 
 
 def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
@@ -397,6 +407,8 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
     """
     store = ours.messages
     assert store is not None
+    if not profile.selected(LISTING_CASE):
+        return
     live = 0
     for size in profile.listing_sizes:
         print(f"\n--- listing with {size} live messages", flush=True)
@@ -405,7 +417,7 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
         with ThreadPoolExecutor(WRITERS) as writers:
             list(writers.map(lambda _: store.save("bench message"), range(size - live)))
         live = size
-        case = Case(f"GET /messages?limit=50, {size} live", 50, "/messages?limit=50")
+        case = Case(f"{LISTING_CASE}, {size} live", 50, "/messages?limit=50")
         for _ in range(profile.rounds):
             sample = run_wrk(ours.url, case, profile.duration_s)
             results.listing.setdefault(str(size), []).append(sample)
@@ -475,6 +487,10 @@ RSS_BOUND_MB = 60.0
 
 def evaluate(results: Results) -> None:
     for target in TARGETS:
+        if target.case not in results.samples or (target.against or target.case) not in (
+            results.samples
+        ):
+            continue  # not selected in this run
         ours = results.samples[target.case]["ours"]
         baseline = results.samples[target.against or target.case]["baseline"]
         per_round = ratios(ours, baseline, target.metric)
@@ -488,15 +504,17 @@ def evaluate(results: Results) -> None:
             }
         )
     sizes = list(results.listing)
-    smallest, largest = results.listing[sizes[0]], results.listing[sizes[-1]]
-    growth = ratio(median_of(largest, "p50_ms"), median_of(smallest, "p50_ms"))
-    results.targets.append(
-        {
-            "target": f"listing p50, {sizes[-1]} / {sizes[0]} live messages <= {LISTING_BOUND}x",
-            "measured": f"{growth:.2f}x",
-            "holds": growth <= LISTING_BOUND,
-        }
-    )
+    if sizes:
+        smallest, largest = results.listing[sizes[0]], results.listing[sizes[-1]]
+        growth = ratio(median_of(largest, "p50_ms"), median_of(smallest, "p50_ms"))
+        results.targets.append(
+            {
+                "target": f"listing p50, {sizes[-1]} / {sizes[0]} live messages"
+                f" <= {LISTING_BOUND}x",
+                "measured": f"{growth:.2f}x",
+                "holds": growth <= LISTING_BOUND,
+            }
+        )
     ours_rss = max(
         size for moment in results.rss_mb.get("ours", {}).values() for size in moment.values()
     )
@@ -511,6 +529,8 @@ def evaluate(results: Results) -> None:
 
 def print_report(results: Results) -> None:
     print(f"\n== {results.profile} run, {results.started}, load {results.machine['load']}")
+    if results.only or results.ours_environment:
+        print(f"only cases with {results.only!r}; our stack with {results.ours_environment}")
     header = (
         f"{'case':36} {'req/s ours':>10} {'base':>7} {'ratio':>6} {'spread':>10}"
         f" {'p50 ms':>7} {'base':>6} {'p99 ms':>7} {'base':>6} {'p99 ratio':>9}"
@@ -559,19 +579,30 @@ def print_report(results: Results) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts and durations (CI)")
+    parser.add_argument("--only", default="", help="only the cases whose name contains this")
+    parser.add_argument(
+        "--ours-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for our stack (turn one change off to measure it)",
+    )
     args = parser.parse_args()
-    profile = SMOKE if args.smoke else FULL
+    profile = replace(SMOKE if args.smoke else FULL, only=args.only)
+    environment = dict(item.split("=", 1) for item in args.ours_env)
     results = Results(
-        profile="smoke" if args.smoke else "full",
+        profile="smoke" if args.smoke else "partial" if args.only or environment else "full",
         started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
+        ours_environment=environment,
+        only=args.only,
     )
     load_before = os.getloadavg()
     redis_url = local_redis_url()
     started = time.monotonic()
     with (
         baseline_stack(redis_url, profile.cold_ids) as baseline,
-        our_stack(redis_url, profile.cold_ids) as ours,
+        our_stack(redis_url, profile.cold_ids, **environment) as ours,
     ):
         results.ready_s = {"ours": ours.ready_s, "baseline": baseline.ready_s}
         time.sleep(profile.settle_s)
