@@ -3,8 +3,8 @@
 Each service gets a virtualenv of its own under `.venvs/<service>` holding only that
 service and the shared packages (installed editable, so a restart picks up code
 changes); the broker and Redis are checked (and started, where this machine can);
-each service runs as `nameko run`; the gateway URL is printed once `/ready` answers
-200. Ctrl-C or SIGTERM stops every child, gracefully first.
+each service runs as `nameko run` (through service_runtime.serve); the gateway URL
+is printed once `/ready` answers 200. Ctrl-C or SIGTERM stops every child, gracefully first.
 
 Standard library only: it runs before any venv exists (the service registry it
 reads, libs/service-testing's `service_testing.services`, is standard library
@@ -209,7 +209,8 @@ def start_service(name: str, service: str, venv: Path) -> subprocess.Popen:
         "-W",
         "ignore::Warning:nameko.cli.commands",
         "-m",
-        "nameko",
+        # `nameko run`, without the 12 MB pkg_resources import (service_runtime.serve)
+        "service_runtime.serve",
         "run",
         "--config",
         str(ROOT / SERVICES[service].config),
