@@ -132,6 +132,7 @@ class Results:
     ready_s: dict[str, float] = field(default_factory=dict)
     targets: list[dict[str, object]] = field(default_factory=list)
     ours_environment: dict[str, str] = field(default_factory=dict)
+    against_ours: dict[str, str] = field(default_factory=dict)
     only: str = ""
 
     def add(self, stack: str, case: str, sample: Sample) -> None:
@@ -233,7 +234,9 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 
 @contextmanager
-def our_stack(redis_url: str, airports: int, **environment: str) -> Iterator[Stack]:
+def our_stack(
+    redis_url: str, airports: int, name: str = "ours", **environment: str
+) -> Iterator[Stack]:
     with ExitStack() as cleanup:
         # Our own vhost and prefix (they override isolated_stack's), so the bench can
         # write through the stores and call the services' RPC itself.
@@ -252,7 +255,7 @@ def our_stack(redis_url: str, airports: int, **environment: str) -> Iterator[Sta
             )
         )
         ready_s = time.monotonic() - started
-        stack = Stack("ours", running.url, amqp_uri, running.service_pids, ready_s)
+        stack = Stack(name, running.url, amqp_uri, running.service_pids, ready_s)
         stack.hot_id, stack.ids_file = ids[0], write_ids(ids)
         trip = requests.post(
             f"{stack.url}/trip", json={"airport_from": ids[0], "airport_to": ids[1]}, timeout=30
@@ -380,6 +383,12 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
     for number in range(profile.rounds):
         print(f"\n--- round {number + 1}/{profile.rounds}", flush=True)
         pairs = zip(paired_cases(ours), paired_cases(baseline), strict=True)
+        if baseline.trip_body:  # an A/B of our stack against itself: every case is paired
+            pairs = zip(
+                paired_cases(ours) + our_cases(ours),
+                paired_cases(baseline) + our_cases(baseline),
+                strict=True,
+            )
         for our_case, base_case in ((o, b) for o, b in pairs if profile.selected(o.name)):
             # Alternate who goes first, so a drift in the machine's load hits both alike.
             order = [(ours, our_case), (baseline, base_case)]
@@ -388,7 +397,8 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
                 results.add(stack.name, case.name, sample)
                 print(f"{stack.name:9} {case.name:36} {format_sample(sample)}", flush=True)
                 time.sleep(profile.settle_s)
-        for case in filter(lambda case: profile.selected(case.name), our_cases(ours)):
+        unpaired = () if baseline.trip_body else our_cases(ours)
+        for case in filter(lambda case: profile.selected(case.name), unpaired):
             sample = run_wrk(ours.url, case, profile.duration_s)
             results.add(ours.name, case.name, sample)
             print(f"{ours.name:9} {case.name:36} {format_sample(sample)}", flush=True)
@@ -486,6 +496,8 @@ RSS_BOUND_MB = 60.0
 
 
 def evaluate(results: Results) -> None:
+    if results.against_ours:
+        return  # the targets are against the tutorial's design, not against ourselves
     for target in TARGETS:
         if target.case not in results.samples or (target.against or target.case) not in (
             results.samples
@@ -529,8 +541,10 @@ def evaluate(results: Results) -> None:
 
 def print_report(results: Results) -> None:
     print(f"\n== {results.profile} run, {results.started}, load {results.machine['load']}")
-    if results.only or results.ours_environment:
+    if results.only or results.ours_environment or results.against_ours:
         print(f"only cases with {results.only!r}; our stack with {results.ours_environment}")
+    if results.against_ours:
+        print(f"A/B: the 'base' columns are our stack with {results.against_ours}")
     header = (
         f"{'case':36} {'req/s ours':>10} {'base':>7} {'ratio':>6} {'spread':>10}"
         f" {'p50 ms':>7} {'base':>6} {'p99 ms':>7} {'base':>6} {'p99 ratio':>9}"
@@ -581,6 +595,13 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny counts and durations (CI)")
     parser.add_argument("--only", default="", help="only the cases whose name contains this")
     parser.add_argument(
+        "--against-ours",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="A/B: compare with our own stack run with this environment, not the baseline",
+    )
+    parser.add_argument(
         "--ours-env",
         action="append",
         default=[],
@@ -590,20 +611,29 @@ def main() -> None:
     args = parser.parse_args()
     profile = replace(SMOKE if args.smoke else FULL, only=args.only)
     environment = dict(item.split("=", 1) for item in args.ours_env)
+    against = dict(item.split("=", 1) for item in args.against_ours)
     results = Results(
-        profile="smoke" if args.smoke else "partial" if args.only or environment else "full",
+        profile="smoke"
+        if args.smoke
+        else "partial"
+        if args.only or environment or against
+        else "full",
         started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
         ours_environment=environment,
+        against_ours=against,
         only=args.only,
     )
     load_before = os.getloadavg()
     redis_url = local_redis_url()
     started = time.monotonic()
-    with (
-        baseline_stack(redis_url, profile.cold_ids) as baseline,
-        our_stack(redis_url, profile.cold_ids, **environment) as ours,
-    ):
+    # In an A/B the "baseline" column is our stack run with the --against-ours environment.
+    second = (
+        our_stack(redis_url, profile.cold_ids, name="baseline", **against)
+        if against
+        else baseline_stack(redis_url, profile.cold_ids)
+    )
+    with second as baseline, our_stack(redis_url, profile.cold_ids, **environment) as ours:
         results.ready_s = {"ours": ours.ready_s, "baseline": baseline.ready_s}
         time.sleep(profile.settle_s)
         results.rss_mb = {
