@@ -29,6 +29,8 @@ def _stand_in() -> types.ModuleType:
         return _Distribution(version=version(name))
 
     def load_the_real_one(attribute: str) -> Any:
+        if attribute.startswith("__"):  # module introspection (eventlet's patcher does it)
+            raise AttributeError(attribute)
         del sys.modules["pkg_resources"]
         return getattr(importlib.import_module("pkg_resources"), attribute)
 
