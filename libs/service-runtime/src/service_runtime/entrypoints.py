@@ -5,9 +5,9 @@
 * A storage outage (Redis refusing or timing out) reaches the caller as the typed
   ``ServiceUnavailable`` (503 at the gateway) instead of an opaque remote
   ``ConnectionError`` that the gateway could only report as a 500.
-* Replies follow ``RPC_PERSISTENT_MESSAGES`` (persistent and confirmed, nameko's
-  default; off: transient and unconfirmed, see ``service_runtime.rpc``); the
-  reply's settings are read once at start, not on every call.
+* Replies are transient and published without a broker confirm unless
+  ``RPC_PERSISTENT_MESSAGES`` is on (``service_runtime.rpc`` says what that
+  changes); the reply's settings are read once at start, not on every call.
 """
 
 from __future__ import annotations

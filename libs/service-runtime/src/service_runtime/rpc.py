@@ -10,19 +10,19 @@ dependency can be missing into typed errors that cross RPC and map to HTTP:
 A message whose consumer dies before acknowledging it is redelivered by the
 broker to another instance, so the timeout must leave room for that failover.
 
-Publish options (``RPC_PERSISTENT_MESSAGES``, default on: nameko's own defaults).
-nameko publishes every RPC request and reply as a persistent message with a
-publisher confirm. Turned off, requests and replies are transient and replies go
-without a confirm: a call is only worth its reply while its caller waits (at
-most ``RPC_TIMEOUT_SECONDS``). What that changes: a RabbitMQ *restart* drops the
-calls in flight (their callers get 504 within the timeout, as they would if the
-broker were down) instead of replaying requests, possibly long after their
-callers gave up. What it does not change: the RPC queues stay durable, a message
-whose consumer dies before acknowledging it is still redelivered to another
-instance (acks, not persistence, decide that), and requests keep their confirm,
-which is how "no instance of that service" (``mandatory`` + confirm) becomes a
-fast 503. The default stays on because turning it off bought nothing measurable
-(benchmarks/README.md: an A/B in one run, every ratio within the run's noise).
+Publish options (``RPC_PERSISTENT_MESSAGES``, default off). nameko publishes every
+RPC request and reply as a persistent message with a publisher confirm. A call
+is only worth its reply while its caller waits (at most ``RPC_TIMEOUT_SECONDS``),
+so by default requests and replies are transient, and replies go without a
+confirm (benchmarks/README.md: about 1.5x the cold reads and creates per second
+in an A/B). What that changes: a RabbitMQ *restart* drops the calls in flight
+(their callers get 504 within the timeout, as they would if the broker were
+down) instead of replaying requests, possibly long after their callers gave up.
+What it does not change: the RPC queues stay durable, a message whose consumer
+dies before acknowledging it is still redelivered to another instance (acks, not
+persistence, decide that), and requests keep their confirm, which is how "no
+instance of that service" (``mandatory`` + confirm) becomes a fast 503. Events
+(``EventDispatcher``) keep nameko's persistent, confirmed publishing.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ RPC_TIMEOUT = Setting(
 RPC_PERSISTENT_MESSAGES = Setting(
     "RPC_PERSISTENT_MESSAGES",
     boolean,
-    True,
+    False,
     "persistent RPC requests and confirmed replies (nameko's defaults); off: transient",
 )
 
