@@ -169,11 +169,36 @@ def devstack(session: nox.Session) -> None:
     session.run("pytest", "tools/tests", *session.posargs)
 
 
+# --- benchmarks (benchmarks/README.md) ---------------------------------------------
+def install_bench(session: nox.Session) -> None:
+    """Every service (the bench writes through their stores), the tutorial baseline's
+    nameko-redis, and py-spy for profiling under the bench's load."""
+    session.install(
+        *CONSTRAINTS,
+        *SHARED,
+        *TESTING,
+        *editable(*SERVICE_TEST_PEERS),
+        "nameko-redis",
+        "requests",
+        "py-spy",
+    )
+    if shutil.which("wrk") is None:
+        session.error("the bench drives its load with wrk: apt-get install -y wrk")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Gateway latency and throughput per route, as ratios to a baseline from the same run."""
-    session.install(*CONSTRAINTS, *TESTING, "requests")
-    session.run("python", "benchmarks/bench_gateway.py", *session.posargs)
+    """Our stack against the Nameko tutorial's design, interleaved in one run (~10 min);
+    `-- --smoke` for tiny counts, `-- --only <case> --against-ours KEY=VALUE` for an A/B."""
+    install_bench(session)
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(name="bench-smoke", python=PYTHON)
+def bench_smoke(session: nox.Session) -> None:
+    """The bench with tiny counts and durations: it runs end to end (no timing asserted)."""
+    install_bench(session)
+    session.run("python", "benchmarks/bench.py", "--smoke")
 
 
 @nox.session(python=False, default=False)

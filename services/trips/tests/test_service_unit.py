@@ -4,11 +4,17 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
+from service_runtime.record_cache import Records
 from trips.service import TripsService
 
 
+def trips_worker():
+    # A real cache, turned off: each lookup reaches the mocked airports proxy.
+    return worker_factory(TripsService, airport_records=Records(size=0, seconds=1))
+
+
 def test_create_checks_both_airports_then_stores():
-    service = worker_factory(TripsService)
+    service = trips_worker()
     service.store.create.return_value = "t1"
 
     assert service.create("a1", "a2") == "t1"
@@ -17,7 +23,7 @@ def test_create_checks_both_airports_then_stores():
 
 
 def test_same_airport_is_refused_before_any_rpc():
-    service = worker_factory(TripsService)
+    service = trips_worker()
 
     with pytest.raises(SameAirport):
         service.create("a1", "a1")
@@ -27,7 +33,7 @@ def test_same_airport_is_refused_before_any_rpc():
 
 
 def test_unknown_airport_names_the_field():
-    service = worker_factory(TripsService)
+    service = trips_worker()
     service.airports.get.side_effect = [{"id": "a1", "name": "x"}, NotFound("gone")]
 
     with pytest.raises(UnknownAirport) as raised:
@@ -39,7 +45,7 @@ def test_unknown_airport_names_the_field():
 
 @pytest.mark.parametrize("args", [("", "a2"), ("a1", 7), (None, "a2")])
 def test_bad_ids_are_invalid_arguments(args):
-    service = worker_factory(TripsService)
+    service = trips_worker()
 
     with pytest.raises(InvalidArgument):
         service.create(*args)

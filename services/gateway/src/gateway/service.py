@@ -12,6 +12,7 @@ from gateway.routes.messages import MessageRoutes
 from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
 from service_runtime.calllog import CallLog
+from service_runtime.record_cache import RecordCache
 from service_runtime.rpc import TimedRpcProxy
 
 
@@ -23,5 +24,7 @@ class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, He
     trips = TimedRpcProxy(TRIPS)
     messages = TimedRpcProxy(MESSAGES)
     live_feed = LiveFeed()
+    airport_records = RecordCache()
+    trip_records = RecordCache()
 
     required_services = ("airports", "trips", "messages")

@@ -16,6 +16,7 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.record_cache import RecordCache
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.store import StoreProvider
 from trips.store import TripStore
@@ -27,6 +28,8 @@ class TripsService(Pingable):
     store: TripStore = StoreProvider(TripStore)
     call_log = CallLog()
     airports = TimedRpcProxy(AIRPORTS)
+    # Airports never change once created: one that answered once exists for good.
+    airport_records = RecordCache()
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
@@ -50,6 +53,6 @@ class TripsService(Pingable):
 
     def _require_airport(self, field: str, airport_id: str) -> None:
         try:
-            self.airports.get(airport_id)
+            self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
         except NotFound:
             raise UnknownAirport(f"airport {airport_id!r} does not exist", field=field) from None

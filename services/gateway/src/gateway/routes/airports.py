@@ -18,22 +18,26 @@ from werkzeug.wrappers import Request, Response
 from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import http
+from service_runtime.record_cache import Records
 
 log = logging.getLogger(__name__)
 
 
 class AirportRoutes:
     airports: Any  # TimedServiceProxy, injected by the service class
+    airport_records: Records  # airports never change once created
 
     @http("POST", "/airport")
     def create_airport(self, request: Request) -> Response:
         body = parse_body(request, NewAirport)
         airport = self._create_airport(body.airport)
+        self.airport_records.put(airport["id"], airport)
         return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
 
     @http("GET", "/airport/<string:airport_id>")
     def get_airport(self, request: Request, airport_id: str) -> Response:
-        return json_response(200, self.airports.get(airport_id))
+        airport = self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
+        return json_response(200, airport)
 
     def _create_airport(self, name: str) -> dict[str, str]:
         try:
