@@ -16,7 +16,7 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
-from service_runtime.rpc import TimedRpcProxy
+from service_runtime.metrics import EntrypointMetrics, MeteredRpcProxy
 from service_runtime.store import StoreProvider
 from trips.store import TripStore
 
@@ -26,7 +26,8 @@ class TripsService(Pingable):
 
     store: TripStore = StoreProvider(TripStore)
     call_log = CallLog()
-    airports = TimedRpcProxy(AIRPORTS)
+    metrics = EntrypointMetrics()
+    airports = MeteredRpcProxy(AIRPORTS)
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
