@@ -14,6 +14,6 @@ class MetricsRoutes:
     live_feed: MessageHub
 
     @http("GET", "/metrics")
-    def metrics(self, request: Request) -> Response:
+    def prometheus_metrics(self, request: Request) -> Response:
         LIVE_FEED_SUBSCRIBERS.set(len(self.live_feed.subscriptions))
         return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
