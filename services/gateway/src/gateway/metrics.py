@@ -32,10 +32,12 @@ LIVE_FEED_SUBSCRIBERS = Gauge(
 )
 
 
-def status_and_code(result: Any, error: BaseException | None) -> tuple[int, str | None]:
+def status_and_code(
+    entrypoint: HttpRequestHandler, result: Any, error: BaseException | None
+) -> tuple[int, str | None]:
     """What the client got for this worker: the status, and the error code if it failed."""
     if error is None:
-        return result.status_code, None
+        return entrypoint.response_from_result(result).status_code, None
     if isinstance(error, ServiceError | HTTPException):
         response = response_from_exception(error)  # the one table decides
         return response.status_code, json.loads(response.get_data())["error"]
@@ -46,6 +48,10 @@ def status_and_code(result: Any, error: BaseException | None) -> tuple[int, str 
 class GatewayMetrics(EntrypointMetrics):
     """``EntrypointMetrics`` plus, for HTTP routes, the request by route and status."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: dict[tuple[str, str, int], Any] = {}  # histogram children
+
     def record(
         self, worker_ctx: Any, elapsed: float, result: Any, error: BaseException | None
     ) -> None:
@@ -53,7 +59,11 @@ class GatewayMetrics(EntrypointMetrics):
         entrypoint = worker_ctx.entrypoint
         if not isinstance(entrypoint, HttpRequestHandler):
             return  # the live feed's event handler
-        status, code = status_and_code(result, error)
-        HTTP_REQUEST_SECONDS.labels(entrypoint.method, entrypoint.url, status).observe(elapsed)
+        status, code = status_and_code(entrypoint, result, error)
+        series = (entrypoint.method, entrypoint.url, status)
+        requests = self.requests.get(series)
+        if requests is None:
+            requests = self.requests[series] = HTTP_REQUEST_SECONDS.labels(*series)
+        requests.observe(elapsed)
         if code is not None:
             HTTP_ERRORS.labels(code).inc()
