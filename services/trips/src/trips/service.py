@@ -37,8 +37,10 @@ class TripsService(Pingable):
         # Both lookups at once: one RPC round trip of latency instead of two.
         checks = eventlet.GreenPile()
         for field in ("airport_from", "airport_to"):
-            checks.spawn(self._require_airport, field, getattr(args, field))
-        list(checks)  # re-raises the first failed check, in field order
+            checks.spawn(self._airport_error, field, getattr(args, field))
+        for error in checks:  # the first failed check, in field order
+            if error is not None:
+                raise error
         return self.store.create(args.airport_from, args.airport_to)
 
     @rpc
@@ -49,8 +51,13 @@ class TripsService(Pingable):
             raise NotFound(f"trip {args.id!r} not found", field="id")
         return trip.model_dump()
 
-    def _require_airport(self, field: str, airport_id: str) -> None:
+    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
+        """Why ``airport_id`` cannot be used, or None. Returned, not raised: an exception
+        escaping a green thread is printed raw to stderr by eventlet's hub, outside logging."""
         try:
             self.airports.get(airport_id)
         except NotFound:
-            raise UnknownAirport(f"airport {airport_id!r} does not exist", field=field) from None
+            return UnknownAirport(f"airport {airport_id!r} does not exist", field=field)
+        except Exception as error:  # noqa: BLE001 - re-raised by the caller, in the worker
+            return error
+        return None
