@@ -136,3 +136,29 @@ def test_ready_503_body_matches_its_documented_schema(start, http_session):
 
     assert response.status_code == 503
     TypeAdapter(NotReady).validate_python(response.json(), strict=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "template"),
+    [
+        ("/", "/"),
+        ("/static/messenger.js", "/static/{name}"),
+        ("/static/messenger.css", "/static/{name}"),
+        ("/static/index.html", "/static/{name}"),
+        ("/health", "/health"),
+        ("/ready", "/ready"),
+        ("/metrics", "/metrics"),
+        ("/openapi.json", "/openapi.json"),
+        ("/docs", "/docs"),
+        ("/docs/docs.js", "/docs/{asset}"),
+        ("/docs/swagger-ui.css", "/docs/{asset}"),
+        ("/messages", "/messages"),
+    ],
+)
+def test_real_answers_have_a_documented_status_and_media_type(api, path, template):
+    response = api.get(path)
+
+    responses = document()["paths"][template]["get"]["responses"]
+    assert str(response.status_code) in responses, f"{path}: {response.status_code}"
+    media_type = response.headers["Content-Type"].split(";")[0]
+    assert media_type in responses[str(response.status_code)]["content"], f"{path}: {media_type}"

@@ -37,6 +37,7 @@ from contracts.trips.v1 import GET as GET_TRIP
 from contracts.trips.v1 import Trip
 from gateway import bodies
 from gateway.errors import MalformedJson, StreamFull, response_from_exception
+from gateway.routes.page import CONTENT_TYPES
 
 JSON = "application/json"
 TITLE = "Nameko travel & messenger gateway"
@@ -83,7 +84,7 @@ class Content:
     """A success response: its status, media type and (for JSON) the type it carries."""
 
     status: int
-    media_type: str = JSON
+    media_types: tuple[str, ...] = (JSON,)
     schema: Any = None  # a type pydantic can describe; None: not JSON, described as a string
 
 
@@ -122,6 +123,12 @@ def openapi_path(rule: str) -> str:
     """``/airport/<string:airport_id>`` -> ``/airport/{airport_id}``."""
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
 
+
+HTML = ("text/html",)
+EVENT_STREAM = ("text/event-stream",)
+PROMETHEUS_TEXT = ("text/plain",)
+# What /static/ and /docs/ files are served as (by their suffix).
+STATIC_MEDIA_TYPES = tuple(dict.fromkeys(kind.split(";")[0] for kind in CONTENT_TYPES.values()))
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
@@ -187,16 +194,16 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/messages/stream",
         "The live feed: one `message_created` Server-Sent Event per new message",
-        Content(200, "text/event-stream"),
+        Content(200, EVENT_STREAM),
         errors=(StreamFull,),
         tag="messenger",
     ),
-    Operation("GET", "/", "The messenger page", Content(200, "text/html"), tag="pages"),
+    Operation("GET", "/", "The messenger page", Content(200, HTML), tag="pages"),
     Operation(
         "GET",
         "/static/<string:name>",
         "The messenger page's script and stylesheet",
-        Content(200, "text/plain"),
+        Content(200, STATIC_MEDIA_TYPES),
         params={"name": str},
         tag="pages",
     ),
@@ -210,14 +217,14 @@ OPERATIONS: tuple[Operation, ...] = (
         Content(200, schema=Ready),
         tag="ops",
     ),
-    Operation("GET", "/metrics", "Prometheus metrics", Content(200, "text/plain"), tag="ops"),
+    Operation("GET", "/metrics", "Prometheus metrics", Content(200, PROMETHEUS_TEXT), tag="ops"),
     Operation("GET", "/openapi.json", "This document", Content(200), tag="docs"),
-    Operation("GET", "/docs", "Browsable API documentation", Content(200, "text/html"), tag="docs"),
+    Operation("GET", "/docs", "Browsable API documentation", Content(200, HTML), tag="docs"),
     Operation(
         "GET",
         "/docs/<string:asset>",
         "The documentation page's assets",
-        Content(200, "text/plain"),
+        Content(200, STATIC_MEDIA_TYPES),
         params={"asset": str},
         tag="docs",
     ),
@@ -284,10 +291,11 @@ def parameters(operation: Operation, schemas: SchemaRegistry) -> list[dict[str, 
 def success_response(operation: Operation, schemas: SchemaRegistry) -> dict[str, Any]:
     ok = operation.ok
     if ok.schema is None:
-        schema: dict[str, Any] = {"type": "string"} if ok.media_type != JSON else {"type": "object"}
+        schema: dict[str, Any] = {"type": "object"} if ok.media_types == (JSON,) else {}
     else:
         schema = schemas.schema(ok.schema, "serialization")
-    return {"description": "success", "content": {ok.media_type: {"schema": schema}}}
+    content = {media_type: {"schema": schema} for media_type in ok.media_types}
+    return {"description": "success", "content": content}
 
 
 def operation_object(operation: Operation, schemas: SchemaRegistry) -> dict[str, Any]:

@@ -15,12 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.http import http
 from gateway.openapi import document_bytes
+from gateway.routes.page import CONTENT_TYPES
 
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-}
 SWAGGER_UI_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 # Swagger UI sets inline styles and draws its icons from data: URLs; scripts stay
 # same-origin only.
