@@ -14,8 +14,10 @@ from service_runtime.logformat import formatter
 from service_testing.launcher import running
 from service_testing.ports import free_port
 from service_testing.processes import ServiceCommand
+from service_testing.waiting import wait_until
 
 REQUEST_ID = "req-observed-1"
+SERVICE = ("service", "airports")
 
 
 @pytest.fixture
@@ -57,12 +59,19 @@ def test_metrics_port_serves_entrypoint_latency_and_errors(deployed_airports, se
 
     call_create_and_a_missing_get(service_config)
 
-    found = samples(port)
-    create = (("method", "create"), ("service", "airports"))
-    assert found[("nameko_entrypoint_duration_seconds_count", create)] == 1
-    assert found[("nameko_entrypoint_duration_seconds_sum", create)] > 0
-    not_found = (("error", "NOT_FOUND"), ("method", "get"), ("service", "airports"))
-    assert found[("nameko_entrypoint_errors_total", not_found)] == 1
+    create = ("nameko_entrypoint_duration_seconds_count", (("method", "create"), SERVICE))
+    not_found = (
+        "nameko_entrypoint_errors_total",
+        (("error", "NOT_FOUND"), ("method", "get"), SERVICE),
+    )
+    # A worker's metrics are recorded just after its reply has gone out.
+    wait_until(
+        lambda: samples(port).get(create) == 1 and samples(port).get(not_found) == 1,
+        10,
+        "airports.create timed and airports.get's NOT_FOUND counted",
+    )
+    total = ("nameko_entrypoint_duration_seconds_sum", (("method", "create"), SERVICE))
+    assert samples(port)[total] > 0
 
 
 def test_every_log_line_is_json_and_call_lines_carry_the_call_fields(
@@ -72,15 +81,26 @@ def test_every_log_line_is_json_and_call_lines_carry_the_call_fields(
 
     call_create_and_a_missing_get(service_config)
 
-    # Python's warnings (eventlet's deprecation notice at import) are printed before
-    # logging is configured; from the first log line on, every line is one JSON object.
-    output = process.output()
-    lines = [json.loads(line) for line in output[output.index('{"level"') :].splitlines()]
-    for line in lines:
+    def log_lines() -> list[dict]:
+        # Python's warnings (eventlet's deprecation notice at import) are printed before
+        # logging is configured; from the first log line on, every line is one JSON object.
+        output = process.output()
+        written = output[output.index('{"level"') : output.rindex("\n")]  # whole lines only
+        return [json.loads(line) for line in written.splitlines()]
+
+    def finished_calls() -> dict[str, dict]:
+        return {
+            line["method"]: line
+            for line in log_lines()
+            if line.get("request_id") == REQUEST_ID and line["logger"] == "calls"
+        }
+
+    # A call's line is written just after its reply has gone out.
+    wait_until(lambda: len(finished_calls()) == 2, 10, "both calls' log lines")
+    for line in log_lines():
         assert {"time", "level", "service", "logger", "message"} <= line.keys()
         assert line["service"] == "airports"
-    calls = [line for line in lines if line.get("request_id") == REQUEST_ID]
-    finished = {line["method"]: line for line in calls if line["logger"] == "calls"}
+    finished = finished_calls()
     assert finished["create"]["outcome"] == "ok"
     assert finished["get"]["outcome"] == "NOT_FOUND"
     for line in finished.values():
