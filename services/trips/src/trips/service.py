@@ -51,13 +51,17 @@ class TripsService(Pingable):
             raise NotFound(f"trip {args.id!r} not found", field="id")
         return trip.model_dump()
 
-    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
-        """Why ``airport_id`` cannot be used, or None. Returned, not raised: an exception
-        escaping a green thread is printed raw to stderr by eventlet's hub, outside logging."""
+    def _require_airport(self, field: str, airport_id: str) -> None:
         try:
             self.airports.get(airport_id)
         except NotFound:
-            return UnknownAirport(f"airport {airport_id!r} does not exist", field=field)
+            raise UnknownAirport(f"airport {airport_id!r} does not exist", field=field) from None
+
+    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
+        """``_require_airport``'s error, returned, not raised: an exception escaping a green
+        thread is printed raw to stderr by eventlet's hub, outside logging."""
+        try:
+            self._require_airport(field, airport_id)
         except Exception as error:  # noqa: BLE001 - re-raised by the caller, in the worker
             return error
         return None
