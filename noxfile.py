@@ -226,3 +226,31 @@ def integration(session: nox.Session) -> None:
     session.run(
         "pytest", "integration_tests", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs
     )
+
+
+# The HTTP API's contract, fuzzed: schemathesis against the live gateway and services.
+FUZZ_TOOLS = ("schemathesis", "requests", "prometheus-client")
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """schemathesis against the real gateway and services (every operation of
+    /openapi.json, a few hundred cases, bounded in time), and explicit hostile-input
+    cases. Its own pytest process, without eventlet: the services run as processes."""
+    session.install(
+        *CONSTRAINTS,
+        *SHARED,
+        *TESTING,
+        *editable("gateway", *SERVICE_TEST_PEERS["gateway"]),
+        *FUZZ_TOOLS,
+    )
+    session.run(
+        "pytest",
+        "services/gateway/fuzz_tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        *session.posargs,
+        env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
+    )
