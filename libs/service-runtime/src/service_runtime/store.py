@@ -18,6 +18,7 @@ from typing import Any, Generic, TypeVar
 import redis
 from nameko_redis import REDIS_URIS_KEY, Redis
 
+from contracts.errors import ServiceUnavailable
 from service_runtime.settings import Setting, SettingError
 
 REDIS_KEY_PREFIX = Setting(
@@ -48,8 +49,19 @@ class RedisStore:
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
-        """True when Redis answers; raises ``redis.RedisError`` otherwise."""
-        return bool(self.client.ping())
+        """True once Redis answers with its data loaded.
+
+        Raises ``ServiceUnavailable`` while Redis is still reading its append-only
+        log after a restart (``INFO persistence`` says ``loading:1``; INFO is one of
+        the few commands Redis answers then): a service that reported ready now
+        would serve an empty store. ``redis.RedisError`` when Redis does not answer.
+        """
+        persistence = self.client.info("persistence")
+        if persistence.get("loading"):
+            raise ServiceUnavailable(
+                f"storage is loading its data ({persistence.get('loading_loaded_perc', 0)}%)"
+            )
+        return True
 
 
 StoreT = TypeVar("StoreT", bound=RedisStore)
