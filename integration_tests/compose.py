@@ -19,6 +19,8 @@ from integration_tests.brokers import DOCKER_MODE
 from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT
 
+UP_ATTEMPTS = 3
+
 
 @dataclass(frozen=True)
 class ComposeStack:
@@ -26,8 +28,29 @@ class ComposeStack:
     project: str
     url: str
 
-    def compose_command(self, *args: str) -> None:
-        subprocess.run([*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True)
+    def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True, **kwargs
+        )
+
+    def up(self) -> None:
+        """``up --detach --wait``; tried again when a container was not healthy yet.
+
+        On a busy host a healthcheck can miss its timeout before the service is up;
+        compose then gives up on what depends on it, although the check passes a few
+        seconds later. Another ``up`` starts what is still missing."""
+        for attempt in range(1, UP_ATTEMPTS + 1):
+            try:
+                self.compose_command("up", "--detach", "--wait")
+                return
+            except subprocess.CalledProcessError:
+                if attempt == UP_ATTEMPTS:
+                    raise
+
+    def services(self, prefix: str = "") -> list[str]:
+        """The compose file's service names (those starting with ``prefix``)."""
+        listed = self.compose_command("config", "--services", capture_output=True, text=True)
+        return sorted(name for name in listed.stdout.split() if name.startswith(prefix))
 
     def containers(self) -> list:
         with closing(docker.from_env()) as client:
@@ -61,10 +84,12 @@ def running_compose_stack(
     monkeypatch.setenv("COMPOSE_PROJECT_NAME", project)
     monkeypatch.setenv("GATEWAY_HOST_PORT", str(port))
     compose = DockerCompose(REPO_ROOT, build=True, wait=True)
+    stack = ComposeStack(compose, project, f"http://127.0.0.1:{port}")
     started = time.monotonic()
     try:
-        compose.start()  # up --build --wait: returns once every healthcheck passes
-        report(f"compose: up --build --wait took {time.monotonic() - started:.1f} s")
-        yield ComposeStack(compose, project, f"http://127.0.0.1:{port}")
+        stack.compose_command("build")
+        stack.up()  # returns once every healthcheck passes
+        report(f"compose: build, up --wait took {time.monotonic() - started:.1f} s")
+        yield stack
     finally:
         compose.stop()  # down --volumes; a no-op after the test's own down

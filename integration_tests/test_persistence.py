@@ -30,7 +30,7 @@ from service_testing.services import REPO_ROOT
 from service_testing.waiting import wait_until
 
 AIRPORTS_PER_TEST = 30  # and one trip between each two consecutive airports: 29
-REDIS_SERVICES = ("redis-airports", "redis-trips", "redis-messages")
+REDIS_PREFIX = "redis-"  # compose.yaml: every service's Redis is redis-<service>
 BACKUP_TOOL = REPO_ROOT / "tools" / "redis_backup.py"
 RECOVERY_TIMEOUT_SECONDS = 90
 # The crash case: the Redis dies this long after the last acknowledged write.
@@ -115,7 +115,7 @@ def survives(
 
 def test_restart_of_every_redis_keeps_every_record(stack, http, written, report):
     def restart() -> None:
-        stack.compose_command("restart", *REDIS_SERVICES)
+        stack.compose_command("restart", *stack.services(REDIS_PREFIX))
 
     survives(stack, http, written, report, "compose restart", restart)
 
@@ -123,7 +123,7 @@ def test_restart_of_every_redis_keeps_every_record(stack, http, written, report)
 def test_down_then_up_keeps_every_record(stack, http, written, report):
     def down_up() -> None:
         stack.compose_command("down")
-        stack.compose_command("up", "--detach", "--wait")
+        stack.up()
 
     survives(stack, http, written, report, "down, up (no -v)", down_up)
 
@@ -131,8 +131,8 @@ def test_down_then_up_keeps_every_record(stack, http, written, report):
 def test_sigkill_of_every_redis_loses_nothing_acknowledged(stack, http, written, report):
     def crash() -> None:
         time.sleep(SECONDS_BEFORE_KILL)  # the scenario itself, not a wait for something
-        stack.compose_command("kill", "--signal", "SIGKILL", *REDIS_SERVICES)
-        stack.compose_command("up", "--detach", "--wait")
+        stack.compose_command("kill", "--signal", "SIGKILL", *stack.services(REDIS_PREFIX))
+        stack.up()
 
     survives(stack, http, written, report, f"SIGKILL {SECONDS_BEFORE_KILL} s after", crash)
 
@@ -146,7 +146,7 @@ def test_backup_then_down_v_then_restore_brings_every_record_back(
         stack.compose_command("down", "--volumes")
         assert stack.leftovers()["volumes"] == []
         subprocess.run([*tool, "restore", str(tmp_path)], check=True)
-        stack.compose_command("up", "--detach", "--wait")
+        stack.up()
 
     survives(
         stack, http, written, report, "backup, down -v, restore", lose_everything_but_the_backup
