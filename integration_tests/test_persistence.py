@@ -1,7 +1,7 @@
 """Nothing lost: every service's Redis keeps what it acknowledged (compose.yaml's named
 volumes, deploy/redis/redis.conf's append-only log) through a restart, a down/up, a
-SIGKILL and a backup -> ``down -v`` -> restore (tools/redis_backup.py); and ``/ready``
-says 503 while a Redis is still loading its data.
+SIGKILL and a backup -> ``down -v`` -> restore (tools/redis_backup.py). (``/ready``
+while a Redis loads: services/gateway/tests/test_ready_while_redis_loads.py.)
 
 The compose tests share one stack (building and starting it is most of their time).
 Each writes its own airports and trips through the gateway, does one thing to the
@@ -19,13 +19,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.waiting_utils import wait_for_logs
 
-from integration_tests.brokers import DOCKER_MODE, REDIS_IMAGE
 from integration_tests.compose import ComposeStack, running_compose_stack
-from integration_tests.processes import IntegrationLauncher
-from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT
 from service_testing.waiting import wait_until
 
@@ -151,83 +146,3 @@ def test_backup_then_down_v_then_restore_brings_every_record_back(
     survives(
         stack, http, written, report, "backup, down -v, restore", lose_everything_but_the_backup
     )
-
-
-# --- /ready while a Redis loads its data ---------------------------------------------
-
-# Enough keys, each delayed on load, that loading takes seconds; Redis answers other
-# clients (with LOADING) every KiB it reads.
-LOADING_KEYS = 20_000
-SLOW_LOADING_ARGS = (
-    "redis-server --bind 0.0.0.0 --protected-mode no --save '' --appendonly no "
-    "--key-load-delay 200 --loading-process-events-interval-bytes 1024"
-)
-
-
-@pytest.fixture
-def slowly_loading_redis(integration_mode: str) -> Iterator[tuple[DockerContainer, str]]:
-    """A Redis container (and its URL) holding LOADING_KEYS keys in its snapshot."""
-    if integration_mode != DOCKER_MODE:
-        pytest.skip("restarts a Redis container; needs a Docker engine")
-    import redis
-
-    # A fixed host port: the test's restart must not move it.
-    port = free_port()
-    container = DockerContainer(REDIS_IMAGE).with_command(SLOW_LOADING_ARGS)
-    with container.with_bind_ports(6379, port):
-        wait_for_logs(container, "Ready to accept connections", timeout=30)
-        url = f"redis://127.0.0.1:{port}/0"
-        with redis.Redis.from_url(url) as client:
-            with client.pipeline(transaction=False) as pipe:
-                for number in range(LOADING_KEYS):
-                    pipe.set(f"filler:{number}", number)
-                pipe.execute()
-            client.save()
-        yield container, url
-
-
-def loading(url: str) -> bool:
-    """True while the Redis at ``url`` answers and says it is loading its data."""
-    import redis
-
-    try:
-        with redis.Redis.from_url(url, socket_timeout=2) as client:
-            return bool(client.info("persistence").get("loading"))
-    except redis.ConnectionError:
-        return False
-
-
-def test_ready_is_503_while_a_redis_loads_its_data(
-    slowly_loading_redis, services: IntegrationLauncher, report
-):
-    container, url = slowly_loading_redis
-    services.start_rpc_service("airports", REDIS_URL=url)
-    services.start_rpc_service("trips")
-    services.start_rpc_service("messages")
-    gateway = services.start_gateway()
-    assert requests.get(f"{gateway.url}/ready", timeout=10).status_code == 200
-    seen_while_loading: list[requests.Response] = []
-
-    def answered_while_loading() -> bool:
-        # Loading both before and after the request: it was answered during the load,
-        # not while the container was still down.
-        if loading(url):
-            response = requests.get(f"{gateway.url}/ready", timeout=10)
-            if loading(url):
-                seen_while_loading.append(response)
-        return bool(seen_while_loading)
-
-    started = time.monotonic()
-    container.get_wrapped_container().restart(timeout=10)
-    wait_until(answered_while_loading, 30, "/ready's answer while airports' Redis loads")
-    wait_until(
-        lambda: requests.get(f"{gateway.url}/ready", timeout=10).status_code == 200,
-        RECOVERY_TIMEOUT_SECONDS,
-        "/ready once the data is loaded",
-    )
-    report(
-        f"persistence, loading: /ready {seen_while_loading[0].status_code} while "
-        f"{LOADING_KEYS} keys loaded, 200 {time.monotonic() - started:.1f} s after the restart"
-    )
-    assert seen_while_loading[0].status_code == 503
-    assert seen_while_loading[0].json()["missing"] == ["airports"]
