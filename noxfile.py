@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import nox
 
-# The test brokers' addresses (TEST_* variables, defaults) have one home; that module
-# needs only the standard library, so nox can read it before any venv exists.
+# The test brokers' addresses (TEST_* variables, defaults), the prerequisite checks and
+# CI detection have one home each in service-testing; those modules need only the
+# standard library, so nox can read them before any venv exists.
 sys.path.insert(0, str(Path(__file__).parent / "libs" / "service-testing" / "src"))
 from service_testing.ci import running_in_ci
 from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
@@ -59,20 +59,12 @@ RABBIT_API_URI = local_rabbit_api_uri()
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-def require(session: nox.Session, *checks: Callable[[], None]) -> None:
-    try:
-        for check in checks:
-            check()
-    except Missing as missing:
-        session.error(str(missing))
-
-
 def require_test_brokers(session: nox.Session) -> None:
     """RabbitMQ with its management API (throwaway vhosts) and Redis."""
-    require(
-        session,
-        lambda: ensure_test_brokers(AMQP_URI, RABBIT_API_URI, local_redis_url(), session.log),
-    )
+    try:
+        ensure_test_brokers(AMQP_URI, RABBIT_API_URI, local_redis_url(), session.log)
+    except Missing as missing:
+        session.error(str(missing))
 
 
 def require_chromium(session: nox.Session) -> None:
