@@ -2,23 +2,36 @@
 
 Each service is tested in a venv of its own holding that service, the shared
 packages (contracts, service-runtime) and test tools (service-testing); the gateway and trips test
-venvs also hold the services they call, to run them for real in the tests.
+venvs also hold the services they call, to run them for real in the tests. The
+contract tooling (contract-testing: pact, schema export, release rebuilds) is installed
+only where the contracts are tested. Every session checks what it needs from the
+machine before it installs anything (service_testing.prerequisites).
 `browser` drives the messenger page in Debian's headless Chromium (apt package
 `chromium`) in a pytest process of its own, without eventlet.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import nox
 
-# The test brokers' addresses (TEST_* variables, defaults) have one home; that module
-# needs only the standard library, so nox can read it before any venv exists.
+# The test brokers' addresses (TEST_* variables, defaults), the prerequisite checks and
+# CI detection have one home each in service-testing; those modules need only the
+# standard library, so nox can read them before any venv exists.
 sys.path.insert(0, str(Path(__file__).parent / "libs" / "service-testing" / "src"))
-from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri
+from service_testing.ci import running_in_ci
+from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
+from service_testing.prerequisites import (
+    START_DOCKER,
+    Missing,
+    docker_engine_answers,
+    ensure_test_brokers,
+    require_executable,
+)
 
 nox.options.default_venv_backend = "uv|virtualenv"
 # Venvs are reused and the project's packages installed editable, so a warm run
@@ -31,9 +44,54 @@ CONSTRAINTS = ("-c", "constraints.txt")
 SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime")
 # Test support: processes, throwaway vhosts and key prefixes, the service-test fixtures.
 TESTING = ("-e", "./libs/service-testing")
+# Contract test tooling (pact, schema export, release rebuilds): never in an image.
+CONTRACT_TESTING = ("-e", "./libs/contract-testing")
 
 AMQP_URI = local_amqp_uri()
 RABBIT_API_URI = local_rabbit_api_uri()
+
+
+# --- prerequisites: checked before a session installs anything ---------------------
+# What a session cannot install into its venv is set up here where it can be (brokers
+# started, the management plugin enabled) or stops the session with one line saying
+# what is missing and the command that fixes it.
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def require_test_brokers(session: nox.Session) -> None:
+    """RabbitMQ with its management API (throwaway vhosts) and Redis."""
+    try:
+        ensure_test_brokers(AMQP_URI, RABBIT_API_URI, local_redis_url(), session.log)
+    except Missing as missing:
+        session.error(str(missing))
+
+
+def require_chromium(session: nox.Session) -> None:
+    """Debian's Chromium: CI fails without it; elsewhere the session is skipped, saying so."""
+    try:
+        require_executable(CHROMIUM, "Chromium", "apt-get install -y chromium")
+    except Missing as missing:
+        (session.error if running_in_ci() else session.skip)(str(missing))
+
+
+def integration_needs(session: nox.Session) -> None:
+    """A Docker engine (required in CI); without one, the local brokers (local mode)."""
+    if docker_engine_answers():
+        return
+    if running_in_ci():
+        session.error(f"no Docker engine answers; start it: {START_DOCKER}")
+    session.log("no Docker engine answers: the integration tests run in local mode")
+    require_test_brokers(session)
+
+
+# --- pytest-timeout: a generous bound per test, so a hang fails instead of blocking CI --
+
+
+def per_test_timeout(seconds: int) -> str:
+    return f"--timeout={seconds}"
+
+
 NAMEKO_PYTEST_ARGS = (
     "-p",
     "no:pact",  # pact-python's plugin wraps builtins.__import__; not wanted under eventlet
@@ -61,10 +119,17 @@ def editable(*services: str) -> list[str]:
 def service_tests(service: str) -> None:
     @nox.session(name=f"tests-{service}", python=PYTHON)
     def run(session: nox.Session) -> None:
+        require_test_brokers(session)
         session.install(
             *CONSTRAINTS, *SHARED, *TESTING, *editable(service, *SERVICE_TEST_PEERS[service])
         )
-        session.run("pytest", f"services/{service}/tests", *NAMEKO_PYTEST_ARGS, *session.posargs)
+        session.run(
+            "pytest",
+            f"services/{service}/tests",
+            *NAMEKO_PYTEST_ARGS,
+            per_test_timeout(120),
+            *session.posargs,
+        )
 
     run.__doc__ = f"Unit and real-broker tests of the {service} service."
 
@@ -74,23 +139,14 @@ for _service in SERVICE_TEST_PEERS:
 
 
 # The pact tests run in a plain pytest process: no eventlet (stack.md, pitfall 9).
-CONTRACT_PYTEST_ARGS = (
-    "--suppress-nameko-eventlet-notification",
-    f"--amqp-uri={AMQP_URI}",
-    f"--rabbit-ctl-uri={RABBIT_API_URI}",
-)
+# Their vhosts and key prefixes come from service_testing.isolation (local brokers).
+CONTRACT_PYTEST_ARGS = ("--suppress-nameko-eventlet-notification",)
 CONTRACT_PARTIES = ("airports", "trips", "messages", "gateway")
 
 
 def install_contract_tools(session: nox.Session) -> None:
     session.install(
-        *CONSTRAINTS,
-        "-e",
-        "./contracts[pact]",
-        "-e",
-        "./libs/service-runtime",
-        *TESTING,
-        *editable(*CONTRACT_PARTIES),
+        *CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, *editable(*CONTRACT_PARTIES)
     )
 
 
@@ -98,19 +154,29 @@ def install_contract_tools(session: nox.Session) -> None:
 def contracts(session: nox.Session) -> None:
     """The contract gate: schemas and pacts current, every provider honours every pact
     (current and released consumers), v1/v2 side by side, breaking changes caught."""
+    require_test_brokers(session)
     install_contract_tools(session)
     tmp = Path(session.create_tmp())
     regenerated = tmp / "pacts"
     shutil.rmtree(regenerated, ignore_errors=True)
     session.run(
-        "pytest", "contracts/tests/consumer", f"--pact-dir={regenerated}", *CONTRACT_PYTEST_ARGS
+        "pytest",
+        "contracts/tests/consumer",
+        f"--pact-dir={regenerated}",
+        *CONTRACT_PYTEST_ARGS,
+        per_test_timeout(120),
     )
-    session.run("python", "-m", "contracts.pact.freshness", str(regenerated), "contracts/pacts")
+    session.run(
+        "python", "-m", "contract_testing.pact.freshness", str(regenerated), "contracts/pacts"
+    )
     session.run(
         "pytest",
         "contracts/tests",
         "--ignore=contracts/tests/consumer",
         *CONTRACT_PYTEST_ARGS,
+        # the first test of a module also starts its services; the first side-by-side
+        # test rebuilds release 1.0.0
+        per_test_timeout(600),
         *session.posargs,
         # the side-by-side test's release 1.0.0 venv, rebuilt only when missing
         env={"CONTRACTS_RELEASE_CACHE": str(tmp / "releases")},
@@ -121,8 +187,9 @@ def contracts(session: nox.Session) -> None:
 def pacts(session: nox.Session) -> None:
     """Rewrite contracts/pacts/*.json and contracts/schemas/ from the consumer tests and
     models (review the diff, then commit)."""
+    require_test_brokers(session)
     install_contract_tools(session)
-    session.run("python", "-m", "contracts.schema")
+    session.run("python", "-m", "contract_testing.schema")
     session.run("pytest", "contracts/tests/consumer", *CONTRACT_PYTEST_ARGS)
 
 
@@ -134,6 +201,8 @@ def browser(session: nox.Session) -> None:
     drives it, `playwright install` is never used. Its own pytest process, without
     eventlet (Playwright hangs under it) and without nameko's pytest plugin.
     """
+    require_chromium(session)
+    require_test_brokers(session)
     session.install(
         *CONSTRAINTS,
         *SHARED,
@@ -149,8 +218,13 @@ def browser(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
+        per_test_timeout(180),
         *session.posargs,
-        env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
+        env={
+            "TEST_AMQP_URI": AMQP_URI,
+            "TEST_RABBIT_API_URI": RABBIT_API_URI,
+            "CHROMIUM_PATH": CHROMIUM,
+        },
     )
 
 
@@ -165,14 +239,22 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def devstack(session: nox.Session) -> None:
     """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
-    session.install(*CONSTRAINTS, *TESTING, "pytest")
-    session.run("pytest", "tools/tests", *session.posargs)
+    require_test_brokers(session)
+    # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
+    session.install(*CONSTRAINTS, *TESTING, "pytest", "nox")
+    # a cold start creates a venv per service; the fresh-clone test runs a whole session
+    session.run("pytest", "tools/tests", per_test_timeout(1200), *session.posargs)
 
 
 # --- benchmarks (benchmarks/README.md) ---------------------------------------------
 def install_bench(session: nox.Session) -> None:
     """Every service (the bench writes through their stores), the tutorial baseline's
     nameko-redis, and py-spy for profiling under the bench's load."""
+    if shutil.which("wrk") is None:
+        session.error(
+            "the bench drives its load with wrk, which is missing; apt-get install -y wrk"
+        )
+    require_test_brokers(session)
     session.install(
         *CONSTRAINTS,
         *SHARED,
@@ -182,8 +264,6 @@ def install_bench(session: nox.Session) -> None:
         "requests",
         "py-spy",
     )
-    if shutil.which("wrk") is None:
-        session.error("the bench drives its load with wrk: apt-get install -y wrk")
 
 
 @nox.session(python=PYTHON, default=False)
@@ -216,15 +296,25 @@ def up(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Services as separate processes and containers against real brokers (docs/operations.md)."""
+    integration_needs(session)
     session.install(
         *CONSTRAINTS,
         *SHARED,
         *TESTING,
+        *CONTRACT_TESTING,
         *editable(*SERVICE_TEST_PEERS),
         "testcontainers[rabbitmq]",
     )
     session.run(
-        "pytest", "integration_tests", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs
+        "pytest",
+        "integration_tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        # image builds and `compose up --build` run inside the first tests that need them
+        per_test_timeout(900),
+        *session.posargs,
     )
 
 
@@ -237,6 +327,7 @@ def fuzz(session: nox.Session) -> None:
     """schemathesis against the real gateway and services (every operation of
     /openapi.json, a few hundred cases, bounded in time), and explicit hostile-input
     cases. Its own pytest process, without eventlet: the services run as processes."""
+    require_test_brokers(session)
     session.install(
         *CONSTRAINTS,
         *SHARED,
@@ -251,6 +342,7 @@ def fuzz(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
+        per_test_timeout(600),
         *session.posargs,
         env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
     )

@@ -5,7 +5,6 @@ Import after the testcontainers settings are in the environment (conftest.py doe
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from kombu import Connection
 from testcontainers.community.rabbitmq import RabbitMqContainer
 from testcontainers.community.redis import RedisContainer
 
+from service_testing.ci import running_in_ci
 from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
-from service_testing.vhosts import throwaway_vhost
+from service_testing.prerequisites import START_DOCKER
 
 DOCKER_MODE = "docker"
 LOCAL_MODE = "local"
@@ -32,7 +32,7 @@ RABBIT_API_PORT = 15672
 class Brokers:
     """Where this run's RabbitMQ (AMQP and management API) and Redis database are.
 
-    Tests never use ``amqp_uri``'s vhost itself: each gets its own (``isolated_vhost``).
+    Tests never use ``amqp_uri``'s vhost itself: each gets its own (conftest's ``isolated``).
     """
 
     amqp_uri: str
@@ -56,10 +56,10 @@ def choose_mode() -> str:
     """Docker mode when an engine answers; local mode otherwise, except in CI."""
     if docker_answers():
         return DOCKER_MODE
-    if os.environ.get("CI") == "true":
+    if running_in_ci():
         raise RuntimeError(
             "CI must run the integration tests in Docker mode, but no Docker engine answers "
-            "(start it first: ../shared/tools/container-engine.sh)"
+            f"(start it: {START_DOCKER})"
         )
     return LOCAL_MODE
 
@@ -89,15 +89,6 @@ def local_brokers() -> Iterator[Brokers]:
 
 def brokers_for(mode: str) -> AbstractContextManager[Brokers]:
     return docker_brokers() if mode == DOCKER_MODE else local_brokers()
-
-
-def isolated_vhost(brokers: Brokers) -> AbstractContextManager[str]:
-    """The AMQP URI of a vhost created for one test and deleted after it.
-
-    A test of its own vhost starts with empty queues: messages a killed process of
-    an earlier test left unacknowledged cannot reach this test's services.
-    """
-    return throwaway_vhost(brokers.amqp_uri, brokers.rabbit_api_uri, "integration_")
 
 
 def rpc_consumers(amqp_uri: str, service: str) -> int:

@@ -20,6 +20,9 @@ from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT
 
 UP_ATTEMPTS = 3
+# Every compose command is bounded (a build included): a hung engine fails the test
+# instead of blocking the run.
+COMPOSE_COMMAND_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ComposeStack:
     url: str
 
     def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("timeout", COMPOSE_COMMAND_SECONDS)
         return subprocess.run(
             [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True, **kwargs
         )

@@ -22,8 +22,9 @@ from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 
-from integration_tests.brokers import Brokers, brokers_for, choose_mode, isolated_vhost  # noqa: E402
+from integration_tests.brokers import Brokers, brokers_for, choose_mode  # noqa: E402
 from integration_tests.processes import IntegrationLauncher  # noqa: E402
+from service_testing.isolation import IsolatedEnvironment, isolated_environment  # noqa: E402
 
 # testcontainers' RabbitMQ readiness check connects with pika until the broker
 # answers; each refused attempt is logged as an ERROR that means nothing.
@@ -70,20 +71,33 @@ def brokers(integration_mode: str) -> Iterator[Brokers]:
 
 
 @pytest.fixture
-def redis_url(brokers: Brokers) -> str:
-    """Overrides service-testing's: its ``redis_key_prefix`` then cleans this Redis."""
-    return brokers.redis_url
+def isolated(brokers: Brokers) -> Iterator[IsolatedEnvironment]:
+    """This test's own vhost (its queues start empty: messages a process killed by an
+    earlier test left unacknowledged cannot reach it) and Redis key prefix."""
+    with isolated_environment(
+        "integration", brokers.amqp_uri, brokers.rabbit_api_uri, brokers.redis_url
+    ) as environment:
+        yield environment
 
 
 @pytest.fixture
-def amqp_uri(brokers: Brokers) -> Iterator[str]:
-    with isolated_vhost(brokers) as uri:
-        yield uri
+def redis_url(isolated: IsolatedEnvironment) -> str:
+    return isolated.redis_url
 
 
 @pytest.fixture
-def service_env(amqp_uri: str, redis_url: str, redis_key_prefix: str) -> dict[str, str]:
-    return {"AMQP_URI": amqp_uri, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": redis_key_prefix}
+def amqp_uri(isolated: IsolatedEnvironment) -> str:
+    return isolated.amqp_uri
+
+
+@pytest.fixture
+def redis_key_prefix(isolated: IsolatedEnvironment) -> str:
+    return isolated.key_prefix
+
+
+@pytest.fixture
+def service_env(isolated: IsolatedEnvironment) -> dict[str, str]:
+    return isolated.env()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from testcontainers.core.image import DockerImage
 
-from contracts.releases import extract_source, release
+from contract_testing.releases import extract_source, release
 from service_testing.services import REPO_ROOT, SERVICES
 
 RECIPE = Path("services/Dockerfile")

@@ -16,6 +16,8 @@ from integration_tests.compose import ComposeStack, running_compose_stack
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
 OUR_SERVICES = ("airports", "trips", "messages", "gateway")
+# Every client call is bounded: a hung stack fails the test instead of blocking the run.
+HTTP_SECONDS = 30
 
 
 @pytest.fixture
@@ -32,23 +34,35 @@ def created_id(response: requests.Response) -> str:
 def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(compose_stack):
     api = compose_stack.url
     with requests.Session() as http:
-        assert http.get(f"{api}/ready", timeout=10).status_code == 200
-        amsterdam = created_id(http.post(f"{api}/airport", json={"airport": "Amsterdam"}))
-        berlin = created_id(http.post(f"{api}/airport", json={"airport": "Berlin"}))
-        trip = created_id(
-            http.post(f"{api}/trip", json={"airport_from": amsterdam, "airport_to": berlin})
+        assert http.get(f"{api}/ready", timeout=HTTP_SECONDS).status_code == 200
+        amsterdam = created_id(
+            http.post(f"{api}/airport", json={"airport": "Amsterdam"}, timeout=HTTP_SECONDS)
         )
-        assert http.get(f"{api}/trip/{trip}", timeout=10).json() == {
+        berlin = created_id(
+            http.post(f"{api}/airport", json={"airport": "Berlin"}, timeout=HTTP_SECONDS)
+        )
+        trip = created_id(
+            http.post(
+                f"{api}/trip",
+                json={"airport_from": amsterdam, "airport_to": berlin},
+                timeout=HTTP_SECONDS,
+            )
+        )
+        assert http.get(f"{api}/trip/{trip}", timeout=HTTP_SECONDS).json() == {
             "id": trip,
             "airport_from": amsterdam,
             "airport_to": berlin,
         }
-        assert http.get(f"{api}/airport/{berlin}", timeout=10).json() == {
+        assert http.get(f"{api}/airport/{berlin}", timeout=HTTP_SECONDS).json() == {
             "id": berlin,
             "name": "Berlin",
         }
-        message = created_id(http.post(f"{api}/messages", json={"message": "hello from compose"}))
-        listed = http.get(f"{api}/messages", timeout=10).json()
+        message = created_id(
+            http.post(
+                f"{api}/messages", json={"message": "hello from compose"}, timeout=HTTP_SECONDS
+            )
+        )
+        listed = http.get(f"{api}/messages", timeout=HTTP_SECONDS).json()
         assert [(m["id"], m["text"]) for m in listed] == [(message, "hello from compose")]
 
     # SIGTERM must reach `nameko run` (PID 1 via exec): exit code 0, not 137 from

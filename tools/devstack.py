@@ -6,9 +6,10 @@ changes); the broker and Redis are checked (and started, where this machine can)
 each service runs as `nameko run` (through service_runtime.serve); the gateway URL
 is printed once `/ready` answers 200. Ctrl-C or SIGTERM stops every child, gracefully first.
 
-Standard library only: it runs before any venv exists (the service registry it
-reads, libs/service-testing's `service_testing.services`, is standard library
-only too, and is imported from the checkout). Settings come from the
+Standard library only: it runs before any venv exists. What it shares with the
+tests (the service registry, the broker checks, stopping processes, polling) it
+imports from libs/service-testing's standard-library-only modules in the
+checkout. Settings come from the
 environment, the same variables the services' config.yaml files read (AMQP_URI,
 REDIS_URL is per service so it is not overridden here, REDIS_KEY_PREFIX,
 GATEWAY_PORT ...), and GATEWAY_PROCESSES: how many gateway processes share the
@@ -26,7 +27,6 @@ import hashlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,12 +36,15 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-# The one service registry (config, class, start order), shared with the tests.
+# The one service registry (config, class, start order) and the process and broker
+# helpers, shared with the tests.
 sys.path.insert(0, str(ROOT / "libs" / "service-testing" / "src"))
-from service_testing.services import SERVICES  # noqa: E402 - needs the path above
+from service_testing.prerequisites import Missing, ensure_broker  # noqa: E402 - needs the path
+from service_testing.processes import stop_all  # noqa: E402
+from service_testing.services import SERVICES  # noqa: E402
+from service_testing.waiting import wait_until  # noqa: E402
 
 VENVS = ROOT / ".venvs"
 SHARED_PACKAGES = ("contracts", "libs/service-runtime")
@@ -105,67 +108,6 @@ def run_checked(command: Sequence[str]) -> None:
     result = subprocess.run(command, cwd=ROOT, check=False)
     if result.returncode != 0:
         raise StackError(f"command failed ({result.returncode}): {' '.join(command)}")
-
-
-# --- brokers -----------------------------------------------------------------------
-
-
-def answers(host: str, port: int, timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def wait_for(host: str, port: int, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if answers(host, port):
-            return True
-        time.sleep(0.5)
-    return False
-
-
-# How this machine's services are started when they are down (see shared notes).
-BROKER_START_COMMANDS = {
-    "RabbitMQ": [["rabbitmq-server", "-detached"], ["rabbitmqctl", "await_startup"]],
-    "Redis": [
-        [
-            "redis-server",
-            "--daemonize",
-            "yes",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "6379",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ]
-    ],
-}
-
-
-def ensure_broker(name: str, url: str, default_port: int) -> None:
-    parsed = urlparse(url)
-    host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
-    if answers(host, port):
-        log(f"{name} answers on {host}:{port}")
-        return
-    commands = BROKER_START_COMMANDS[name]
-    local = host in ("127.0.0.1", "localhost", "::1")
-    if not local or shutil.which(commands[0][0]) is None:
-        raise StackError(
-            f"{name} does not answer on {host}:{port} and cannot be started from here; "
-            f"start it (or point the URL at a running one) and try again"
-        )
-    log(f"{name} is down; starting it: {' '.join(commands[0])}")
-    for command in commands:
-        subprocess.run(command, check=False, stdout=subprocess.DEVNULL)
-    if not wait_for(host, port, 60):
-        raise StackError(f"{name} did not come up on {host}:{port}")
 
 
 # --- processes ---------------------------------------------------------------------
@@ -233,19 +175,14 @@ def start_service(name: str, service: str, venv: Path) -> subprocess.Popen:
     return process
 
 
-def stop_all(processes: dict[str, subprocess.Popen]) -> None:
-    for name, process in reversed(processes.items()):
-        if process.poll() is None:
-            log(f"stopping {name}")
-            process.terminate()
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for name, process in processes.items():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            log(f"{name} did not stop in {STOP_GRACE_SECONDS}s; killing it")
-            process.kill()
-            process.wait()
+def stop_services(processes: dict[str, subprocess.Popen]) -> None:
+    """The gateway first (reverse start order), gracefully; killed if too slow."""
+    running = [name for name, process in processes.items() if process.poll() is None]
+    if running:
+        log(f"stopping {', '.join(reversed(running))}")
+    names = {process.pid: name for name, process in processes.items()}
+    for killed in stop_all(list(reversed(processes.values())), STOP_GRACE_SECONDS):
+        log(f"{names[killed.pid]} did not stop in {STOP_GRACE_SECONDS}s; killed it")
 
 
 def gateway_url() -> str:
@@ -264,15 +201,16 @@ def ready_status(url: str) -> int | None:
 
 
 def wait_until_ready(url: str, processes: dict[str, subprocess.Popen]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         exited = [name for name, process in processes.items() if process.poll() is not None]
         if exited:
             raise StackError(f"exited during start-up: {', '.join(exited)} (see its output above)")
-        if ready_status(url) == 200:
-            return
-        time.sleep(0.3)
-    raise StackError(f"{url}/ready did not answer 200 within {READY_TIMEOUT_SECONDS}s")
+        return ready_status(url) == 200
+
+    try:
+        wait_until(ready, READY_TIMEOUT_SECONDS, f"{url}/ready to answer 200")
+    except TimeoutError as late:
+        raise StackError(str(late)) from None
 
 
 class Stop(Exception):
@@ -289,10 +227,8 @@ def main() -> int:
     previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         venvs = {service: ensure_venv(service) for service in SERVICES}
-        ensure_broker(
-            "RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), default_port=5672
-        )
-        ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379)
+        ensure_broker("RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), 5672, log)
+        ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379, log)
         for service in SERVICES:
             for name in process_names(service):
                 processes[name] = start_service(name, service, venvs[service])
@@ -307,14 +243,14 @@ def main() -> int:
     except Stop as stop:
         log(f"{stop}: stopping the stack")
         return 0
-    except StackError as error:
+    except (StackError, Missing) as error:
         log(f"error: {error}")
         return 1
     finally:
         # A second Ctrl-C must not cut the graceful stop short and orphan services.
         for sig in previous:
             signal.signal(sig, signal.SIG_IGN)
-        stop_all(processes)
+        stop_services(processes)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

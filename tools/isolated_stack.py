@@ -13,17 +13,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
-from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
+from service_testing.isolation import isolated_environment
 from service_testing.ports import free_port
-from service_testing.redis_keys import deleting_keys
 from service_testing.services import REPO_ROOT
-from service_testing.vhosts import throwaway_vhost
+from service_testing.waiting import wait_until
 
 START_TIMEOUT_SECONDS = 300  # a cold run creates a venv per service
 
@@ -40,44 +38,43 @@ class RunningStack:
         return self.process.wait(timeout=60)
 
 
-def read_until_ready(process: subprocess.Popen) -> tuple[str, list[int]]:
-    """The gateway URL the runner printed, and the pids of the services it started."""
-    pids: list[int] = []
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    for line in process.stdout:
-        sys.stdout.write(line)
-        if started := re.search(r"started \w+ \(pid (\d+)\)", line):
-            pids.append(int(started.group(1)))
-        if ready := re.search(r"ready in [\d.]+s: (http://\S+)/", line):
-            return ready.group(1), pids
-        if time.monotonic() > deadline:
-            break
-    raise RuntimeError(f"the stack was not ready (exit code {process.poll()})")
+class RunnerOutput:
+    """The runner's output, read by a thread of its own (a silent runner cannot block
+    the test) and echoed: the pids of the services it started, the URL once ready."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.url: str | None = None
+        self.pids: list[int] = []
+        threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            sys.stdout.write(line)
+            if started := re.search(r"started \w+ \(pid (\d+)\)", line):
+                self.pids.append(int(started.group(1)))
+            if ready := re.search(r"ready in [\d.]+s: (http://\S+)/", line):
+                self.url = ready.group(1)
 
 
-def drain(process: subprocess.Popen) -> None:
-    """Keep reading the runner's output so its pipe never fills and blocks it."""
-    for _ in process.stdout:
-        pass
+def wait_until_ready(process: subprocess.Popen, output: RunnerOutput) -> str:
+    """The gateway URL, once the runner printed it (within ``START_TIMEOUT_SECONDS``)."""
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the stack exited with {process.returncode} before it was ready")
+        return output.url is not None
+
+    wait_until(ready, START_TIMEOUT_SECONDS, "the stack to print its URL")
+    assert output.url is not None
+    return output.url
 
 
 @contextmanager
 def isolated_stack(**environment: str) -> Iterator[RunningStack]:
     """Run tools/devstack.py isolated; stopped (and cleaned) when the block ends."""
-    redis_url = local_redis_url()
-    with (
-        throwaway_vhost(local_amqp_uri(), local_rabbit_api_uri(), "devstack_test_") as amqp_uri,
-        deleting_keys(redis_url, f"test:{uuid.uuid4().hex}:") as prefix,
-    ):
+    with isolated_environment("devstack") as isolated:
         port = free_port()
-        env = {
-            **os.environ,
-            "AMQP_URI": amqp_uri,
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": prefix,
-            "GATEWAY_PORT": str(port),
-            **environment,
-        }
+        env = {**os.environ, **isolated.env(GATEWAY_PORT=str(port), **environment)}
         process = subprocess.Popen(
             [sys.executable, str(REPO_ROOT / "tools" / "devstack.py")],
             env=env,
@@ -86,9 +83,9 @@ def isolated_stack(**environment: str) -> Iterator[RunningStack]:
             text=True,
         )
         try:
-            url, pids = read_until_ready(process)
-            threading.Thread(target=drain, args=(process,), daemon=True).start()
-            yield RunningStack(url, pids, process)
+            output = RunnerOutput(process)
+            url = wait_until_ready(process, output)
+            yield RunningStack(url, output.pids, process)
         finally:
             if process.poll() is None:
                 process.kill()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from contracts.releases import ReleaseBuild
+from contract_testing.releases import ReleaseBuild
 from service_testing.processes import ServiceCommand
 from service_testing.services import REPO_ROOT
 
@@ -22,12 +22,19 @@ def release_command(release: ReleaseBuild, service: str) -> ServiceCommand:
     return replace(ServiceCommand.of(service, release.source), python=str(release.python))
 
 
+def committed_pacts(pattern: str) -> list[Path]:
+    """The committed pact files matching ``pattern`` (relative to ``PACT_DIR``), never
+    none: a verification looping over no files would pass having checked nothing."""
+    files = sorted(PACT_DIR.glob(pattern))
+    assert files, f"no pact file matches {PACT_DIR / pattern}"
+    return files
+
+
 def pact_files(provider: str) -> list[Path]:
-    """Every committed pact for ``provider``: the current consumers' (``contracts/pacts/``)
-    and those of each released consumer version (``contracts/pacts/<version>/``)."""
-    return sorted(PACT_DIR.glob(f"*-{provider}.json")) + sorted(
-        PACT_DIR.glob(f"*/*-{provider}.json")
-    )
+    """Every committed pact for ``provider``: the current consumers' (``contracts/pacts/``,
+    at least one) and those of each released consumer version (``contracts/pacts/<version>/``,
+    none for a provider no released consumer called)."""
+    return committed_pacts(f"*-{provider}.json") + sorted(PACT_DIR.glob(f"*/*-{provider}.json"))
 
 
 def pact_id(path: Path) -> str:

@@ -4,18 +4,14 @@ time out under monkey-patching; see ../shared/notes/stack.md, pitfall 9)."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from checkout import PACT_DIR
 
-from contracts.releases import ReleaseBuild, build
-from service_testing.local_brokers import local_redis_url
-from service_testing.redis_keys import deleting_keys
+from contract_testing.releases import ReleaseBuild, build
+from service_testing.isolation import IsolatedEnvironment, isolated_environment
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 # A directory where release builds are kept between runs (nox sets it).
@@ -36,42 +32,32 @@ def pact_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def module_redis_url() -> str:
-    """The tests' Redis database (as service_testing's ``redis_url``), module-wide."""
-    return local_redis_url()
-
-
-@pytest.fixture(scope="module")
-def module_amqp_uri(request: pytest.FixtureRequest, vhost_pipeline: Any) -> Iterator[str]:
-    """A throwaway vhost (nameko's pipeline) shared by one test module, so its
+def isolated() -> Iterator[IsolatedEnvironment]:
+    """A throwaway vhost and Redis key prefix shared by one test module, so its
     service processes start once, not once per test."""
-    uri = urlsplit(request.config.getoption("RABBIT_AMQP_URI"))
-    with vhost_pipeline.get() as vhost:
-        yield f"{uri.scheme}://{uri.netloc}/{vhost}"
+    with isolated_environment("contracts") as environment:
+        yield environment
 
 
 @pytest.fixture(scope="module")
-def module_key_prefix(module_redis_url: str) -> Iterator[str]:
-    """A Redis key prefix for one module's service processes, deleted after it.
-
-    No colons: release 1.0.0's config.yaml (run by the side-by-side test) reads
-    ``${REDIS_KEY_PREFIX:}`` as YAML, where a value ending in ":" turns into a
-    mapping (service_testing's ``redis_key_prefix`` does end in one)."""
-    with deleting_keys(module_redis_url, f"contracts-{uuid.uuid4().hex}-") as prefix:
-        yield prefix
+def module_amqp_uri(isolated: IsolatedEnvironment) -> str:
+    return isolated.amqp_uri
 
 
 @pytest.fixture(scope="module")
-def service_env(
-    module_amqp_uri: str, module_redis_url: str, module_key_prefix: str
-) -> dict[str, str]:
+def module_redis_url(isolated: IsolatedEnvironment) -> str:
+    return isolated.redis_url
+
+
+@pytest.fixture(scope="module")
+def module_key_prefix(isolated: IsolatedEnvironment) -> str:
+    return isolated.key_prefix
+
+
+@pytest.fixture(scope="module")
+def service_env(isolated: IsolatedEnvironment) -> dict[str, str]:
     """Environment for the services' config.yaml: the module's vhost and Redis prefix."""
-    return {
-        "AMQP_URI": module_amqp_uri,
-        "REDIS_URL": module_redis_url,
-        "REDIS_KEY_PREFIX": module_key_prefix,
-        "LOG_LEVEL": "INFO",
-    }
+    return isolated.env(LOG_LEVEL="INFO")
 
 
 @pytest.fixture(scope="session")

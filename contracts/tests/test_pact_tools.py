@@ -6,11 +6,11 @@ import json
 import pytest
 from pact import Pact
 
+from contract_testing.pact.consumer import PactRpcStub, rpc_stub
+from contract_testing.pact.freshness import stale_pacts
+from contract_testing.pact.wire import raises, returns, rpc_request
 from contracts.airports import v1
 from contracts.errors import NotFound, SameAirport
-from contracts.pact.consumer import PactRpcStub, rpc_stub
-from contracts.pact.freshness import stale_pacts
-from contracts.pact.wire import raises, returns, rpc_request
 
 
 @pytest.fixture

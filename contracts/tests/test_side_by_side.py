@@ -1,7 +1,7 @@
 """Two airports versions on one queue during a rolling deploy, with both gateways.
 
 Old = release 1.0.0 rebuilt from its git commit into its own venv
-(``contracts.releases``): airports serving v1 only and the gateway calling v1.
+(``contract_testing.releases``): airports serving v1 only and the gateway calling v1.
 New = this checkout: airports 1.1.0 serving v1 and ``create_v2``, gateway 1.1.0
 calling ``create_v2`` (falling back to v1 ``create`` on an old instance).
 All four run as ``nameko run`` processes on one vhost and one Redis prefix.

@@ -1,6 +1,6 @@
 """Every contract that crosses a service boundary, in one list each.
 
-``contracts.schema`` exports these as JSON Schema; a new method or event is not
+``contract_testing.schema`` exports these as JSON Schema; a new method or event is not
 part of the contract until it is listed here.
 """
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pact import Pact
 
+from contract_testing.pact.wire import raises, returns, rpc_request
 from contracts.airports import v1
 from contracts.errors import NotFound
-from contracts.pact.wire import raises, returns, rpc_request
 
 EXISTING = {"id": "a1", "name": "Lisbon"}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pact import Pact
 
-from contracts.pact.consumer import write_pact
+from contract_testing.pact.consumer import write_pact
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ from airport_interactions import existing_airport, unknown_airport
 from gateway_client import gateway, request, respond
 from pact import match
 
+from contract_testing.pact.consumer import ReleaseWithout, rpc_stub
+from contract_testing.pact.wire import raises, returns, rpc_request
 from contracts.airports import v1, v2
 from contracts.errors import InvalidArgument
-from contracts.pact.consumer import ReleaseWithout, rpc_stub
-from contracts.pact.wire import raises, returns, rpc_request
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from gateway_client import gateway, request, respond
 from nameko.testing.services import worker_factory
 from pact import match
 
+from contract_testing.pact.consumer import rpc_stub
+from contract_testing.pact.wire import event_message, raises, returns, rpc_request
 from contracts.errors import InvalidArgument, NotFound
 from contracts.messages import v1
-from contracts.pact.consumer import rpc_stub
-from contracts.pact.wire import event_message, raises, returns, rpc_request
 from gateway.live_feed import MessageHub, encode_event
 from gateway.service import GatewayService
 

@@ -4,9 +4,9 @@ import pytest
 from gateway_client import gateway, request, respond
 from pact import match
 
+from contract_testing.pact.consumer import rpc_stub
+from contract_testing.pact.wire import raises, returns, rpc_request
 from contracts.errors import NotFound, SameAirport, UnknownAirport
-from contracts.pact.consumer import rpc_stub
-from contracts.pact.wire import raises, returns, rpc_request
 from contracts.trips import v1
 
 

@@ -4,8 +4,8 @@ import pytest
 from airport_interactions import existing_airport, unknown_airport
 from nameko.testing.services import worker_factory
 
+from contract_testing.pact.consumer import rpc_stub
 from contracts.errors import UnknownAirport
-from contracts.pact.consumer import rpc_stub
 from service_runtime.rpc import TimedServiceProxy
 from trips.service import TripsService
 

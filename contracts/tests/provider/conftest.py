@@ -11,7 +11,7 @@ import pytest
 import redis
 from pact import Verifier
 
-from contracts.pact.provider import RpcRelay
+from contract_testing.pact.provider import RpcRelay
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from checkout import PACT_DIR, REPO_ROOT, service_command
+from checkout import REPO_ROOT, committed_pacts, service_command
 from provider_states import airport_states
 
 from service_testing.launcher import running
@@ -61,7 +61,7 @@ def run_edited_airports(tmp_path, service_env):
 
 
 def verify_airports_pacts(verify, redis_client, module_key_prefix) -> None:
-    for pact_file in sorted(PACT_DIR.glob("*-airports.json")):
+    for pact_file in committed_pacts("*-airports.json"):
         verify("airports", pact_file, airport_states(redis_client, module_key_prefix))
 
 

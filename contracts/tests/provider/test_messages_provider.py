@@ -7,8 +7,8 @@ import pytest
 from checkout import pact_files, pact_id, service_command
 from provider_states import message_states
 
+from contract_testing.pact.provider import RpcRelay, capture_event
 from contracts.messages import v1
-from contracts.pact.provider import RpcRelay, capture_event
 from service_testing.launcher import running
 
 

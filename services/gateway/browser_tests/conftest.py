@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 from stack import Stack, running_stack
 
+from service_testing.ci import running_in_ci
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -53,7 +55,7 @@ def browser():
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         except Error as exc:
             problem = f"Chromium did not start from {CHROMIUM} (apt-get install chromium): {exc}"
-            if os.environ.get("CI") == "true":
+            if running_in_ci():
                 pytest.fail(problem)  # CI must run these tests, never skip them
             pytest.skip(problem)
         yield chromium

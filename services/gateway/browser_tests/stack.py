@@ -33,5 +33,5 @@ class Stack:
 def running_stack(log_dir: Path, **settings: str) -> Iterator[Stack]:
     """Every service with ``settings`` as extra environment, once the gateway's /ready
     is 200 (it needs all three backends); stopped, its vhost and keys deleted, on exit."""
-    with service_testing.stack.running_stack(log_dir, "browser_test_", settings) as running:
+    with service_testing.stack.running_stack(log_dir, "browser", settings) as running:
         yield Stack(running.url)

@@ -30,7 +30,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
     ports = {service: free_port() for service in RPC_SERVICES}
     with running_stack(
         tmp_path_factory.mktemp("fuzz-stack"),
-        "fuzz_test_",
+        "fuzz",
         {"LOG_FORMAT": "json"},
         {service: {"METRICS_PORT": str(port)} for service, port in ports.items()},
     ) as running:

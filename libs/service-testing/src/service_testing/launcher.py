@@ -51,7 +51,7 @@ class ServiceLauncher:
 
     def stop_all(self) -> None:
         """SIGTERM, then SIGKILL what has not stopped in time."""
-        stop_all(self.processes)
+        stop_all([process.process for process in self.processes if process.process is not None])
 
     def kill_all(self) -> None:
         """SIGKILL at once; each log's end is printed (pytest shows it for a failed test)."""

@@ -6,7 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,15 +105,24 @@ class ServiceProcess:
             self.process.wait(KILL_REAP_SECONDS)
 
 
-def stop_all(processes: Iterable[ServiceProcess]) -> None:
-    """SIGTERM every one first, so they shut down gracefully in parallel; kill those
-    still running ``STOP_GRACE_SECONDS`` later."""
-    started = [process for process in processes if process.process is not None]
-    for process in started:
-        if process.running():
-            process.send(signal.SIGTERM)
-    for process in started:
+def stop_all(
+    processes: Sequence[subprocess.Popen], grace_seconds: float = STOP_GRACE_SECONDS
+) -> list[subprocess.Popen]:
+    """SIGTERM every one still running (in the order given), so they shut down
+    gracefully in parallel; SIGKILL and reap those still running ``grace_seconds``
+    later (one deadline for all). The killed ones are returned.
+
+    Standard library only: tools/devstack.py stops its services with it too."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace_seconds
+    killed = []
+    for process in processes:
         try:
-            process.wait(STOP_GRACE_SECONDS)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(KILL_REAP_SECONDS)
+            killed.append(process)
+    return killed

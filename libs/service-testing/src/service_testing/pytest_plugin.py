@@ -11,14 +11,13 @@ deleted afterwards, so a test never removes data it did not create.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from service_testing.local_brokers import local_redis_url
-from service_testing.redis_keys import deleting_keys
+from service_testing.redis_keys import deleting_keys, new_key_prefix
 from service_testing.services import SERVICES
 
 
@@ -31,7 +30,7 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_key_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix unique to this test; its keys are deleted after the test."""
-    with deleting_keys(redis_url, f"test:{uuid.uuid4().hex}:") as prefix:
+    with deleting_keys(redis_url, new_key_prefix("service")) as prefix:
         yield prefix
 
 

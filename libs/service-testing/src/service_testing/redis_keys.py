@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def new_key_prefix(owner: str) -> str:
+    """A Redis key prefix no other test uses. No colons: release 1.0.0's config.yaml
+    (run by the side-by-side tests) reads ``REDIS_KEY_PREFIX`` as YAML, where a value
+    ending in ":" turns into a mapping."""
+    return f"test-{owner}-{uuid.uuid4().hex}-"
 
 
 def delete_keys_with_prefix(redis_url: str, prefix: str) -> None:

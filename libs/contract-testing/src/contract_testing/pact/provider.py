@@ -17,8 +17,8 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 from pact.types import Message
 
+from contract_testing.pact.wire import CONTENT_TYPE, EVENT_TYPE, ROUTING_KEY
 from contracts.interface import Event
-from contracts.pact.wire import CONTENT_TYPE, EVENT_TYPE, ROUTING_KEY
 
 RPC_REPLY_TIMEOUT_SECONDS = 20
 

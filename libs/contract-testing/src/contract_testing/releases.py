@@ -1,6 +1,6 @@
 """Rebuild a released version (its code and a venv with it) from git.
 
-    python -m contracts.releases build 1.0.0 /tmp/release-1.0.0
+    python -m contract_testing.releases build 1.0.0 /tmp/release-1.0.0
 
 writes ``<dir>/<commit>/src`` (``git archive`` of the release commit: contracts,
 libs, services) and ``<dir>/<commit>/venv`` (those packages installed with the
@@ -22,10 +22,14 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from service_testing.services import REPO_ROOT
+
 RELEASES_FILE = REPO_ROOT / "contracts" / "releases.toml"
 RELEASED_PATHS = ("contracts", "libs", "services", "constraints.txt")
 COMPLETE_MARKER = ".complete"
+# uv from this interpreter's own environment (the `uv` package, pinned in
+# constraints.txt), not whatever `uv` is on PATH: the session installs what it uses.
+UV = (sys.executable, "-m", "uv")
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,11 @@ def build(version: str, directory: Path) -> ReleaseBuild:
         return result
     shutil.rmtree(home, ignore_errors=True)
     extract_source(rel, result.source)
-    uv = shutil.which("uv") or "uv"
-    subprocess.run([uv, "venv", "-q", "-p", sys.executable, str(home / "venv")], check=True)
+    subprocess.run([*UV, "venv", "-q", "-p", sys.executable, str(home / "venv")], check=True)
     packages = ["./contracts", "./libs/service-runtime", *(f"./services/{s}" for s in rel.services)]
     subprocess.run(
         [
-            uv,
+            *UV,
             "pip",
             "install",
             "-q",

@@ -20,10 +20,10 @@ from nameko.exceptions import MethodNotFound, deserialize, serialize
 from nameko.rpc import RpcReply
 from pact import Pact
 
+from contract_testing.pact.wire import ROUTING_KEY, decode, request_body
 from contracts.catalog import RPC_METHODS
 from contracts.errors import InvalidArgument
 from contracts.interface import RpcMethod
-from contracts.pact.wire import ROUTING_KEY, decode, request_body
 from contracts.validation import validate
 
 METHODS_BY_ROUTING_KEY: dict[str, RpcMethod] = {m.routing_key: m for m in RPC_METHODS}

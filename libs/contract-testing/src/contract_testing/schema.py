@@ -1,7 +1,7 @@
 """Export every contract as JSON Schema into ``contracts/schemas/``.
 
-    python -m contracts.schema            # (re)write the files
-    python -m contracts.schema --check    # exit 1 when a committed file is stale
+    python -m contract_testing.schema            # (re)write the files
+    python -m contract_testing.schema --check    # exit 1 when a committed file is stale
 
 One file per RPC method version (``<service>.<method>.v<N>.json``) and per event
 version (``<source>.<event>.v<N>.json``), generated from the same pydantic models
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.catalog import EVENTS, RPC_METHODS
+from service_testing.services import REPO_ROOT
 
-# contracts/src/contracts/schema.py -> contracts/schemas
-DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+DEFAULT_SCHEMA_DIR = REPO_ROOT / "contracts" / "schemas"
 
 
 def documents() -> dict[str, dict[str, Any]]:
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stale = stale_files(options.dir)
     for name in stale:
-        print(f"stale schema: {options.dir / name} (run: python -m contracts.schema)")
+        print(f"stale schema: {options.dir / name} (run: python -m contract_testing.schema)")
     return 1 if stale else 0
 
 

@@ -1,6 +1,6 @@
 """Are the committed pact files what the consumer tests write today?
 
-    python -m contracts.pact.freshness <regenerated dir> <committed dir>
+    python -m contract_testing.pact.freshness <regenerated dir> <committed dir>
 
 Compares every ``*.json`` pact directly in both directories (released sets in
 subdirectories are frozen and not compared), ignoring only metadata that changes
