@@ -73,7 +73,8 @@ for _service in SERVICE_TEST_PEERS:
     service_tests(_service)
 
 
-# The pact tests run in a plain pytest process: no eventlet (stack.md, pitfall 9).
+# The pact tests run in a plain pytest process: under eventlet the verifier's state
+# handlers time out.
 CONTRACT_PYTEST_ARGS = (
     "--suppress-nameko-eventlet-notification",
     f"--amqp-uri={AMQP_URI}",

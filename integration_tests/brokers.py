@@ -22,7 +22,7 @@ from service_testing.vhosts import throwaway_vhost
 DOCKER_MODE = "docker"
 LOCAL_MODE = "local"
 
-# Upstream names; container-engine.sh builds them locally where no registry answers.
+# Upstream names; without registry access, local images of these names must exist.
 RABBITMQ_IMAGE = "rabbitmq:3-management"
 REDIS_IMAGE = "redis:7"
 RABBIT_API_PORT = 15672
@@ -59,7 +59,7 @@ def choose_mode() -> str:
     if os.environ.get("CI") == "true":
         raise RuntimeError(
             "CI must run the integration tests in Docker mode, but no Docker engine answers "
-            "(start it first: ../shared/tools/container-engine.sh)"
+            "(start dockerd first)"
         )
     return LOCAL_MODE
 

@@ -117,7 +117,7 @@ def wait_for(host: str, port: int, seconds: float) -> bool:
     return False
 
 
-# How this machine's services are started when they are down (see shared notes).
+# How locally installed brokers are started when they are down (Debian's packages).
 BROKER_START_COMMANDS = {
     "RabbitMQ": [["rabbitmq-server", "-detached"], ["rabbitmqctl", "await_startup"]],
     "Redis": [
