@@ -1,7 +1,7 @@
 """``rpc``: nameko's RPC entrypoint with the project's error policy built in.
 
-* The typed errors of ``contracts.errors`` are expected: nameko logs them as
-  warnings, not as crashes.
+* Every ``contracts.errors.ServiceError`` is expected: nameko logs it as a
+  warning, not as a crash.
 * A storage outage (Redis refusing or timing out) reaches the caller as the typed
   ``ServiceUnavailable`` (503 at the gateway) instead of an opaque remote
   ``ConnectionError`` that the gateway could only report as a 500.
@@ -15,7 +15,7 @@ from typing import Any
 import redis
 from nameko.rpc import Rpc
 
-from contracts.errors import EXPECTED_ERRORS, ServiceUnavailable
+from contracts.errors import ServiceError, ServiceUnavailable
 
 STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -25,7 +25,7 @@ class ServiceRpc(Rpc):
     def __init__(
         self, expected_exceptions: tuple[type[Exception], ...] = (), **kwargs: Any
     ) -> None:
-        super().__init__(expected_exceptions=EXPECTED_ERRORS + tuple(expected_exceptions), **kwargs)
+        super().__init__(expected_exceptions=(ServiceError, *expected_exceptions), **kwargs)
 
     def handle_result(
         self, message: Any, worker_ctx: Any, result: Any, exc_info: ExcInfo | None
