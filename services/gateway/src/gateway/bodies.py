@@ -1,4 +1,9 @@
-"""HTTP request bodies: parsed as JSON, validated with the contracts' field types."""
+"""HTTP request bodies: parsed as JSON, validated with the contracts' field types.
+
+A body with the same fields as an RPC method's arguments is that contract's model
+(``POST /trip`` is ``contracts.trips.v1.CreateTrip``); only bodies whose names
+differ from the RPC arguments get a model here.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict
 from werkzeug.wrappers import Request
 
-from contracts.airports.v1 import AirportName, EntityId
+from contracts.airports.v1 import AirportName
 from contracts.messages.v1 import MessageText
 from contracts.validation import validate
 from gateway.errors import MalformedJson
@@ -22,15 +27,6 @@ class NewAirport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     airport: AirportName
-
-
-class NewTrip(BaseModel):
-    """``POST /trip``"""
-
-    model_config = ConfigDict(extra="forbid")
-
-    airport_from: EntityId
-    airport_to: EntityId
 
 
 class NewMessage(BaseModel):

@@ -23,5 +23,3 @@ class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, He
     trips = TimedRpcProxy(TRIPS)
     messages = TimedRpcProxy(MESSAGES)
     live_feed = LiveFeed()
-
-    required_services = ("airports", "trips", "messages")
