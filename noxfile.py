@@ -19,6 +19,7 @@ import nox
 # needs only the standard library, so nox can read it before any venv exists.
 sys.path.insert(0, str(Path(__file__).parent / "libs" / "service-testing" / "src"))
 from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri
+from service_testing.services import SERVICES
 
 nox.options.default_venv_backend = "uv|virtualenv"
 # Venvs are reused and the project's packages installed editable, so a warm run
@@ -42,12 +43,9 @@ NAMEKO_PYTEST_ARGS = (
     f"--rabbit-ctl-uri={RABBIT_API_URI}",
 )
 
-# service -> the other services its tests run for real
+# service -> the other services its tests run for real: the ones it calls (the registry's)
 SERVICE_TEST_PEERS: dict[str, tuple[str, ...]] = {
-    "airports": (),
-    "trips": ("airports",),
-    "messages": (),
-    "gateway": ("airports", "trips", "messages"),
+    name: spec.calls for name, spec in SERVICES.items()
 }
 
 
@@ -71,6 +69,15 @@ def service_tests(service: str) -> None:
 
 for _service in SERVICE_TEST_PEERS:
     service_tests(_service)
+
+
+@nox.session(name="tests-libs", python=PYTHON)
+def tests_libs(session: nox.Session) -> None:
+    """The shared libraries' unit tests; the service registry checked against compose.yaml,
+    config.yaml and the classes; README's configuration table current
+    (`python -m service_testing.config_table` rewrites it)."""
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, *editable(*SERVICES))
+    session.run("pytest", "libs", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs)
 
 
 # The pact tests run in a plain pytest process: under eventlet the verifier's state
