@@ -15,7 +15,10 @@ from service_testing.waiting import wait_until
 
 def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(
-        url, method=method, data=None if body is None else json.dumps(body).encode()
+        url,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=15) as response:

@@ -1,11 +1,32 @@
 """The live feed's fan-out alone (pure unit tests, no server)."""
 
 import json
+import socket
 
+import eventlet
 import pytest
 
-from gateway.errors import StreamFull
+from gateway.errors import StreamFull, TooManyStreams
 from gateway.live_feed import SUBSCRIBER_BACKLOG, MessageHub, encode_event
+
+
+@pytest.fixture(autouse=True)
+def peers():
+    """Both ends of the sockets the subscriptions stream to (client end first); closed after."""
+    opened = []
+    yield opened
+    for sock in opened:
+        sock.close()
+
+
+@pytest.fixture
+def subscribe(peers):
+    def subscribe_(hub, client="198.51.100.1"):
+        server_end, client_end = socket.socketpair()
+        peers.extend((client_end, server_end))
+        return hub.subscribe(client, server_end)
+
+    return subscribe_
 
 
 def started(subscription):
@@ -24,36 +45,36 @@ def test_an_event_is_one_sse_block_with_json_data():
     assert end == "\n"
 
 
-def test_publish_reaches_every_subscriber():
-    hub = MessageHub(max_subscribers=10, heartbeat_seconds=5)
-    bodies = [started(hub.subscribe()) for _ in range(3)]
+def test_publish_reaches_every_subscriber(subscribe):
+    hub = MessageHub(max_subscribers=10, max_per_client=10, heartbeat_seconds=5)
+    bodies = [started(subscribe(hub)) for _ in range(3)]
 
     hub.publish("message_created", {"id": "m1"})
 
     assert {next(body) for body in bodies} == {encode_event("message_created", {"id": "m1"})}
 
 
-def test_subscribing_beyond_the_maximum_raises_stream_full():
-    hub = MessageHub(max_subscribers=1, heartbeat_seconds=5)
-    hub.subscribe()
+def test_subscribing_beyond_the_maximum_raises_stream_full(subscribe):
+    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=5)
+    subscribe(hub)
 
     with pytest.raises(StreamFull):
-        hub.subscribe()
+        subscribe(hub)
 
 
-def test_closing_a_body_releases_its_slot():
-    hub = MessageHub(max_subscribers=1, heartbeat_seconds=5)
-    body = started(hub.subscribe())
+def test_closing_a_body_releases_its_slot(subscribe):
+    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=5)
+    body = started(subscribe(hub))
 
     body.close()  # what the web server does when the client goes away
 
     assert hub.subscriptions == set()
-    hub.subscribe()
+    subscribe(hub)
 
 
-def test_a_subscriber_too_far_behind_is_dropped():
-    hub = MessageHub(max_subscribers=2, heartbeat_seconds=5)
-    slow = hub.subscribe()
+def test_a_subscriber_too_far_behind_is_dropped(subscribe):
+    hub = MessageHub(max_subscribers=2, max_per_client=2, heartbeat_seconds=5)
+    slow = subscribe(hub)
 
     for number in range(SUBSCRIBER_BACKLOG + 1):
         hub.publish("message_created", {"id": str(number)})
@@ -62,12 +83,33 @@ def test_a_subscriber_too_far_behind_is_dropped():
     assert slow.closed
 
 
-def test_close_all_ends_every_body():
-    hub = MessageHub(max_subscribers=10, heartbeat_seconds=5)
-    bodies = [started(hub.subscribe()) for _ in range(2)]
+def test_close_all_ends_every_body(subscribe):
+    hub = MessageHub(max_subscribers=10, max_per_client=10, heartbeat_seconds=5)
+    bodies = [started(subscribe(hub)) for _ in range(2)]
 
     hub.close_all()
 
     for body in bodies:
         assert list(body) == []
     assert hub.subscriptions == set()
+
+
+def test_one_client_is_capped_below_the_global_maximum(subscribe):
+    hub = MessageHub(max_subscribers=10, max_per_client=2, heartbeat_seconds=5)
+    subscribe(hub), subscribe(hub)
+
+    with pytest.raises(TooManyStreams):
+        subscribe(hub)
+    subscribe(hub, client="198.51.100.2")
+
+
+def test_a_client_hanging_up_frees_its_slot_without_a_write(subscribe, peers):
+    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=60)
+    body = started(subscribe(hub))
+
+    peers[0].close()
+
+    with eventlet.Timeout(5):
+        assert list(body) == []  # ended by the hang-up, long before any heartbeat
+    assert hub.subscriptions == set()
+    assert hub.per_client == {}

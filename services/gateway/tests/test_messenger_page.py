@@ -1,6 +1,8 @@
 """``GET /`` serves the messenger page and its files from the gateway package."""
 
+import pytest
 from http_assertions import assert_error
+from raw_http import assert_json_error, exchange, request_bytes
 
 from gateway.service import GatewayService
 
@@ -33,4 +35,26 @@ def test_unknown_static_file_is_json_404(start, http_session):
     start(GatewayService)
 
     assert_error(http_session.get("/static/secrets.txt"), 404, "ROUTE_NOT_FOUND")
-    assert_error(http_session.get("/static/../service.py"), 404, "ROUTE_NOT_FOUND")
+
+
+# Sent byte for byte: an HTTP client library would resolve the dot segments itself
+# and ask for /service.py, so the traversal would never reach the server.
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../service.py",
+        "/static/%2e%2e/service.py",
+        "/static/%2E%2E%2Fservice.py",
+        "/static/..%2fservice.py",
+        "/static/..%5cservice.py",
+        "/static/%2e%2e%2f%2e%2e%2fgateway%2fservice.py",
+        "/static/./../http.py",
+    ],
+)
+def test_path_traversal_sent_raw_reads_no_file(start, web_config_port, path):
+    start(GatewayService)
+
+    [response] = exchange(web_config_port, request_bytes("GET", path, "Connection: close"))
+
+    assert_json_error(response, 404, "ROUTE_NOT_FOUND")
+    assert b"import" not in response.body

@@ -128,7 +128,11 @@ def test_chunked_body_over_the_limit_is_413_and_nothing_is_stored(
 
 
 def test_chunked_body_is_read_in_full(api):
-    response = api.post("/airport", data=chunks(b'{"airport": ', b'"Lisbon"}'))
+    response = api.post(
+        "/airport",
+        data=chunks(b'{"airport": ', b'"Lisbon"}'),
+        headers={"Content-Type": "application/json"},
+    )
 
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "Lisbon"

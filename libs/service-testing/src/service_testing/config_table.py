@@ -127,7 +127,9 @@ def row(variable: Variable) -> str:
         )
     by_default: dict[str, list[str]] = {}
     for service, default in variable.defaults.items():
-        value = shown(setting.default if default is None and setting else default or "")
+        # An empty value is "unset" to a Setting (Setting.read), so its own default applies.
+        unset = default is None or default == ""
+        value = shown(setting.default if setting and unset else default or "")
         by_default.setdefault(value, []).append(service)
     if len(by_default) == 1:
         defaults = code(*by_default)

@@ -1,62 +1,107 @@
-"""Nameko's ``@http`` with JSON errors everywhere and a bounded request body.
+"""Nameko's ``@http`` and web server, hardened for the open network.
 
-Nameko answers unknown routes and wrong methods with Werkzeug's HTML pages and
-route errors with ``text/plain`` tracebacks-in-a-line; this entrypoint and its
-web server send the gateway's JSON error body instead (see ``errors``).
+* ``JsonWebServer`` accepts at most ``MAX_CONNECTIONS`` connections at a time
+  (more wait in the listen backlog until one closes) and serves each with
+  ``connection.GatewayHttpProtocol``: the whole request, body included, is read
+  under deadlines on the connection's own green thread.
+* ``JsonErrorWsgiApp`` checks the site rules (``cross_site``) before a worker is
+  taken, answers routing errors in JSON instead of Werkzeug's HTML, and gives every
+  response its ``X-Request-Id`` and ``security_headers.EVERY_RESPONSE``.
+* ``JsonHttpEntrypoint`` (``@http``) treats every error of the table as expected,
+  so nameko logs it as a warning, not as a crash.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import uuid
+import logging
+from functools import partial
 from typing import Any
 
+from eventlet.semaphore import Semaphore
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from contracts.errors import ServiceError
+from gateway.connection import ConnectionLimits, GatewayHttpProtocol, GatewayWsgiServer
+from gateway.cross_site import SiteRules
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
+from gateway.request_ids import REQUEST_ID_ENVIRON_KEY, REQUEST_ID_HEADER
+from gateway.security_headers import EVERY_RESPONSE
 from service_runtime.calllog import REQUEST_ID_KEY
 from service_runtime.settings import Setting
 
-MAX_BODY_BYTES = Setting(
-    "MAX_BODY_BYTES", int, 16 * 1024, "request bodies over this many bytes get 413", minimum=1
+MAX_CONNECTIONS = Setting(
+    "MAX_CONNECTIONS",
+    int,
+    1000,
+    "client connections served at once per gateway process; more wait to be accepted",
+    minimum=1,
 )
-
-REQUEST_ID_HEADER = "X-Request-Id"
-# A client's id is kept only if it is short and plain: it ends up in every log line.
-ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-REQUEST_ID_ENVIRON_KEY = "gateway.request_id"
-
-
-def request_id_for(environ: dict[str, Any]) -> str:
-    """The client's ``X-Request-Id`` when acceptable, else a new one."""
-    given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if ACCEPTED_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+ACCESS_LOG = logging.getLogger("gateway.access")
 
 
 class JsonErrorWsgiApp(WsgiApp):
+    def __init__(self, server: JsonWebServer, site_rules: SiteRules) -> None:
+        super().__init__(server)
+        self.site_rules = site_rules
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        # Same as nameko's WsgiApp, but routing errors (404/405) become JSON and
-        # every response carries the request id its log lines are tagged with.
-        request_id = environ[REQUEST_ID_ENVIRON_KEY] = request_id_for(environ)
+        # nameko's WsgiApp, plus the site rules; runs on the connection's green thread.
         request = Request(environ, shallow=True)
-        adapter = self.url_map.bind_to_environ(environ)
         try:
-            provider, values = adapter.match()
-            request.path_values = values
+            self.site_rules.check_site(environ)
+            provider, request.path_values = self.url_map.bind_to_environ(environ).match()
+            self.site_rules.check_body_type(environ)
             response = provider.handle_request(request)
-        except HTTPException as exc:
+        except (HTTPException, ServiceError) as exc:
             response = response_from_exception(exc)
-        response.headers[REQUEST_ID_HEADER] = request_id
+        response.headers[REQUEST_ID_HEADER] = environ[REQUEST_ID_ENVIRON_KEY]
+        response.headers.update(EVERY_RESPONSE)
         return response(environ, start_response)
 
 
 class JsonWebServer(WebServer):
+    def setup(self) -> None:
+        config = self.container.config
+        self.limits = ConnectionLimits.from_config(config)
+        self.max_connections = MAX_CONNECTIONS.read(config)
+        self.site_rules = SiteRules(config)
+
     def get_wsgi_app(self) -> JsonErrorWsgiApp:
-        return JsonErrorWsgiApp(self)
+        return JsonErrorWsgiApp(self, self.site_rules)
+
+    def get_wsgi_server(self, sock: Any, wsgi_app: Any, **_: Any) -> GatewayWsgiServer:
+        return GatewayWsgiServer(
+            sock,
+            sock.getsockname(),
+            wsgi_app,
+            limits=self.limits,
+            protocol=GatewayHttpProtocol,
+            log=ACCESS_LOG,
+            # The protocol logs the client address itself (trusted proxies only).
+            log_x_forwarded_for=False,
+            # Bounds every single read or write; the protocol adds whole-request deadlines.
+            socket_timeout=self.limits.head_seconds,
+            debug=False,
+        )
+
+    def run(self) -> None:
+        free_slots = Semaphore(self.max_connections)
+        while self._is_accepting:
+            free_slots.acquire()
+            sock, address = self._sock.accept()
+            sock.settimeout(self._serv.socket_timeout)
+            self.container.spawn_managed_thread(
+                partial(self.serve_connection, sock, address, free_slots)
+            )
+
+    def serve_connection(self, sock: Any, address: Any, free_slots: Semaphore) -> None:
+        try:
+            self.process_request(sock, address)
+        finally:
+            free_slots.release()
 
     def context_data_from_headers(self, request: Request) -> dict[str, str]:
         # Context data travels with every RPC call the worker makes.
@@ -72,35 +117,6 @@ class JsonHttpEntrypoint(HttpRequestHandler):
     def __init__(self, method: str, url: str, **kwargs: Any) -> None:
         expected = (*STATUS_BY_ERROR, HTTPException, *kwargs.pop("expected_exceptions", ()))
         super().__init__(method, url, expected_exceptions=expected, **kwargs)
-
-    def setup(self) -> None:
-        super().setup()
-        self.max_body_bytes = MAX_BODY_BYTES.read(self.container.config)
-
-    def handle_request(self, request: Request) -> Response:
-        # A Content-Length over this raises RequestEntityTooLarge (-> 413) in the route.
-        request.max_content_length = self.max_body_bytes
-        if "chunked" in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            try:
-                self.buffer_chunked_body(request.environ)
-            except RequestEntityTooLarge as exc:
-                return self.response_from_exception(exc)
-        return super().handle_request(request)
-
-    def buffer_chunked_body(self, environ: dict[str, Any]) -> None:
-        """Read a chunked body (no Content-Length) up front, at most one byte past the
-        limit, and hand it on as a body of known length.
-
-        Werkzeug reads a body without Content-Length as empty, and when told the
-        stream ends by itself it silently truncates at the limit instead of refusing.
-        eventlet's input stream de-chunks, so reading it gives the plain body.
-        """
-        body = environ["wsgi.input"].read(self.max_body_bytes + 1)
-        if len(body) > self.max_body_bytes:
-            raise RequestEntityTooLarge()
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        del environ["HTTP_TRANSFER_ENCODING"]
 
     def response_from_exception(self, exc: Exception) -> Response:
         return response_from_exception(exc)

@@ -6,31 +6,52 @@ and hands it to ``MessageHub.publish``; each connected page holds one
 
 The stream is a generator the web server iterates on the connection's own green
 thread after the route has returned, so an open page costs a socket and a queue,
-never one of the container's workers. Heartbeat comments go out whenever the
-queue stays quiet, so a dead connection fails a write and frees its slot.
+never one of the container's workers.
+
+A slot is given back as soon as its client goes away: an event-stream client sends
+nothing after its request, so its socket turning readable means it closed (or
+reset) the connection, and a small green thread waiting for exactly that ends the
+stream at once, with one INFO line. Heartbeat comments go out whenever the queue
+stays quiet, so a peer that vanished without a word fails a write (or a proxy's
+idle timer is kept from closing the stream).
 
 Config: ``MAX_STREAM_SUBSCRIBERS`` (default 100; one more gets 503),
+``MAX_STREAMS_PER_CLIENT`` (default 10, by client address; one more gets 429),
 ``STREAM_HEARTBEAT_SECONDS`` (default 15).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
+import eventlet
+from eventlet.hubs import trampoline
 from eventlet.queue import Empty, Full, LightQueue
 from nameko.extensions import DependencyProvider
 
-from gateway.errors import StreamFull
+from gateway.errors import StreamFull, TooManyStreams
 from service_runtime.settings import Setting
+
+log = logging.getLogger(__name__)
 
 MAX_SUBSCRIBERS = Setting(
     "MAX_STREAM_SUBSCRIBERS",
     int,
     100,
     "open live-feed streams per gateway; one more gets 503",
+    minimum=1,
+)
+MAX_PER_CLIENT = Setting(
+    "MAX_STREAMS_PER_CLIENT",
+    int,
+    10,
+    "open live-feed streams per client address (see TRUSTED_PROXIES); one more gets 429",
     minimum=1,
 )
 HEARTBEAT_SECONDS = Setting(
@@ -55,10 +76,12 @@ def encode_event(name: str, payload: dict[str, Any]) -> str:
 
 
 class Subscription:
-    """One connected stream: a bounded queue of encoded events."""
+    """One connected stream: a bounded queue of encoded events for one client's socket."""
 
-    def __init__(self, hub: MessageHub) -> None:
+    def __init__(self, hub: MessageHub, client: str, connection: Any) -> None:
         self.hub = hub
+        self.client = client
+        self.connection = connection
         self.queue: LightQueue = LightQueue(SUBSCRIBER_BACKLOG)
         self.closed = False
 
@@ -77,8 +100,19 @@ class Subscription:
         with suppress(Full):
             self.queue.put_nowait(_CLOSED)
 
+    def wait_for_hangup(self) -> None:
+        opened = time.monotonic()
+        trampoline(self.connection, read=True)
+        log.info(
+            "live feed: client %s went away after %.1fs; its slot is free",
+            self.client,
+            time.monotonic() - opened,
+        )
+        self.hub.unsubscribe(self)
+
     def stream(self) -> Iterator[str]:
         """The response body: a greeting, then events and heartbeats until closed."""
+        watcher = eventlet.spawn(self.wait_for_hangup)
         try:
             yield f"retry: {RECONNECT_MS}\n: connected\n\n"
             while not self.closed:
@@ -92,30 +126,43 @@ class Subscription:
                 yield event
         finally:
             # Runs when the server closes the body: client gone or server stopping.
+            watcher.kill()
             self.hub.unsubscribe(self)
 
 
 class MessageHub:
     """The set of open subscriptions of one gateway container."""
 
-    def __init__(self, max_subscribers: int, heartbeat_seconds: float) -> None:
+    def __init__(self, max_subscribers: int, max_per_client: int, heartbeat_seconds: float) -> None:
         self.max_subscribers = max_subscribers
+        self.max_per_client = max_per_client
         self.heartbeat_seconds = heartbeat_seconds
         self.subscriptions: set[Subscription] = set()
+        self.per_client: Counter[str] = Counter()
 
-    def subscribe(self) -> Subscription:
+    def subscribe(self, client: str, connection: Any) -> Subscription:
+        """A slot for ``client`` streaming to ``connection`` (the socket watched for hang-up)."""
         if len(self.subscriptions) >= self.max_subscribers:
             raise StreamFull(
                 f"the live feed has its maximum of {self.max_subscribers} subscribers; "
                 "poll GET /messages instead"
             )
-        subscription = Subscription(self)
+        if self.per_client[client] >= self.max_per_client:
+            raise TooManyStreams(
+                f"at most {self.max_per_client} live-feed streams per client; close one first"
+            )
+        subscription = Subscription(self, client, connection)
         self.subscriptions.add(subscription)
+        self.per_client[client] += 1
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.close()
-        self.subscriptions.discard(subscription)
+        if subscription in self.subscriptions:
+            self.subscriptions.remove(subscription)
+            self.per_client[subscription.client] -= 1
+            if not self.per_client[subscription.client]:
+                del self.per_client[subscription.client]
 
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         event = encode_event(name, payload)
@@ -137,6 +184,7 @@ class LiveFeed(DependencyProvider):
         config = self.container.config
         self.hub = MessageHub(
             max_subscribers=MAX_SUBSCRIBERS.read(config),
+            max_per_client=MAX_PER_CLIENT.read(config),
             heartbeat_seconds=HEARTBEAT_SECONDS.read(config),
         )
 

@@ -17,13 +17,14 @@ from typing import Any
 from nameko.events import BROADCAST, event_handler
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import InvalidArgument
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.messages.v1 import MESSAGE_CREATED, MessageCreated
 from gateway.bodies import NewMessage, parse_body
+from gateway.connection import CLIENT_ADDRESS_ENVIRON_KEY
 from gateway.errors import json_response
 from gateway.http import http
 from gateway.live_feed import MessageHub
+from gateway.query_args import int_arg
 from service_runtime.rpc import TimedServiceProxy
 
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
@@ -39,13 +40,8 @@ def page_size(request: Request) -> dict[str, int]:
 
     Only the type is checked here; the messages service owns the allowed range.
     """
-    raw = request.args.get("limit")
-    if raw is None:
-        return {}
-    try:
-        return {"limit": int(raw)}
-    except ValueError:
-        raise InvalidArgument("limit: must be an integer", field="limit") from None
+    limit = int_arg(request, "limit")
+    return {} if limit is None else {"limit": limit}
 
 
 class MessageRoutes:
@@ -68,8 +64,13 @@ class MessageRoutes:
 
     @http("GET", "/messages/stream")
     def stream_messages(self, request: Request) -> Response:
+        if request.method == "HEAD":  # headers only: no body would ever give the slot back
+            return Response(mimetype="text/event-stream", headers=STREAM_HEADERS)
         # Returns at once: the server iterates the body after this worker ends.
-        subscription = self.live_feed.subscribe()
+        subscription = self.live_feed.subscribe(
+            request.environ[CLIENT_ADDRESS_ENVIRON_KEY],
+            request.environ["eventlet.input"].get_socket(),
+        )
         # eventlet's server buffers a streamed body into 4 KiB writes by default;
         # an event must leave as soon as it is yielded.
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0

@@ -2,7 +2,8 @@
 
 The files ship inside the gateway package (``gateway/static/``) and are read once
 at import. The Content-Security-Policy allows only these same-origin files to run:
-a second line of defence behind the page inserting message text as text.
+a second line of defence behind the page inserting message text as text; the page
+is never framed and never sends its URL on (``security_headers.PAGE``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Request, Response
 
 from gateway.http import http
+from gateway.security_headers import PAGE
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -24,21 +26,13 @@ STATIC_FILES: dict[str, bytes] = {
     for entry in (files("gateway") / "static").iterdir()
     if entry.is_file() and any(entry.name.endswith(suffix) for suffix in CONTENT_TYPES)
 }
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
 
 
 def static_response(name: str) -> Response:
     if name not in STATIC_FILES:
         raise NotFound(f"no static file {name!r}")
     suffix = name[name.rfind(".") :]
-    return Response(STATIC_FILES[name], content_type=CONTENT_TYPES[suffix], headers=PAGE_HEADERS)
+    return Response(STATIC_FILES[name], content_type=CONTENT_TYPES[suffix], headers=PAGE)
 
 
 class MessengerPage:
