@@ -177,11 +177,36 @@ def devstack(session: nox.Session) -> None:
     session.run("pytest", "tools/tests", *session.posargs)
 
 
+# --- benchmarks (benchmarks/README.md) ---------------------------------------------
+def install_bench(session: nox.Session) -> None:
+    """Every service (the bench writes through their stores), the tutorial baseline's
+    nameko-redis, and py-spy for profiling under the bench's load."""
+    session.install(
+        *CONSTRAINTS,
+        *SHARED,
+        *TESTING,
+        *editable(*SERVICE_TEST_PEERS),
+        "nameko-redis",
+        "requests",
+        "py-spy",
+    )
+    if shutil.which("wrk") is None:
+        session.error("the bench drives its load with wrk: apt-get install -y wrk")
+
+
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Gateway latency and throughput per route, as ratios to a baseline from the same run."""
-    session.install(*CONSTRAINTS, *TESTING, "requests")
-    session.run("python", "benchmarks/bench_gateway.py", *session.posargs)
+    """Our stack against the Nameko tutorial's design, interleaved in one run (~10 min);
+    `-- --smoke` for tiny counts, `-- --only <case> --against-ours KEY=VALUE` for an A/B."""
+    install_bench(session)
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(name="bench-smoke", python=PYTHON)
+def bench_smoke(session: nox.Session) -> None:
+    """The bench with tiny counts and durations: it runs end to end (no timing asserted)."""
+    install_bench(session)
+    session.run("python", "benchmarks/bench.py", "--smoke")
 
 
 @nox.session(python=False, default=False)
@@ -208,4 +233,32 @@ def integration(session: nox.Session) -> None:
     )
     session.run(
         "pytest", "integration_tests", "-p", "no:pact", "-p", "no:pytest_nameko", *session.posargs
+    )
+
+
+# The HTTP API's contract, fuzzed: schemathesis against the live gateway and services.
+FUZZ_TOOLS = ("schemathesis", "requests", "prometheus-client")
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """schemathesis against the real gateway and services (every operation of
+    /openapi.json, a few hundred cases, bounded in time), and explicit hostile-input
+    cases. Its own pytest process, without eventlet: the services run as processes."""
+    session.install(
+        *CONSTRAINTS,
+        *SHARED,
+        *TESTING,
+        *editable("gateway", *SERVICE_TEST_PEERS["gateway"]),
+        *FUZZ_TOOLS,
+    )
+    session.run(
+        "pytest",
+        "services/gateway/fuzz_tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        *session.posargs,
+        env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
     )

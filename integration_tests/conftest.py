@@ -56,7 +56,7 @@ def integration_mode(pytestconfig: pytest.Config) -> str:
     return pytestconfig.stash[MODE]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def report(pytestconfig: pytest.Config):
     """Record a measurement line; all of them are printed at the end of the run."""
     return pytestconfig.stash[MEASUREMENTS].append

@@ -7,71 +7,21 @@ GATEWAY_HOST_PORT), so a developer's stack on :8000 is never touched.
 
 from __future__ import annotations
 
-import subprocess
-import time
-import uuid
 from collections.abc import Iterator
-from contextlib import closing
-from dataclasses import dataclass
 
-import docker
 import pytest
 import requests
-from testcontainers.compose import DockerCompose
 
-from integration_tests.brokers import DOCKER_MODE
-from service_testing.ports import free_port
-from service_testing.services import REPO_ROOT
+from integration_tests.compose import ComposeStack, running_compose_stack
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
 OUR_SERVICES = ("airports", "trips", "messages", "gateway")
 
 
-@dataclass(frozen=True)
-class ComposeStack:
-    compose: DockerCompose
-    project: str
-    url: str
-
-    def compose_command(self, *args: str) -> None:
-        subprocess.run([*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True)
-
-    def containers(self) -> list:
-        with closing(docker.from_env()) as client:
-            return client.containers.list(all=True, filters=self.project_filter)
-
-    def leftovers(self) -> dict[str, list[str]]:
-        """Everything of this project still known to Docker."""
-        with closing(docker.from_env()) as client:
-            return {
-                "containers": [
-                    c.name for c in client.containers.list(all=True, filters=self.project_filter)
-                ],
-                "networks": [n.name for n in client.networks.list(filters=self.project_filter)],
-                "volumes": [v.name for v in client.volumes.list(filters=self.project_filter)],
-            }
-
-    @property
-    def project_filter(self) -> dict[str, str]:
-        return {"label": f"com.docker.compose.project={self.project}"}
-
-
 @pytest.fixture
 def compose_stack(integration_mode: str, monkeypatch, report) -> Iterator[ComposeStack]:
-    if integration_mode != DOCKER_MODE:
-        pytest.skip("docker compose needs a Docker engine; local mode runs the process tests")
-    project = f"travel-it-{uuid.uuid4().hex[:8]}"
-    port = free_port()
-    monkeypatch.setenv("COMPOSE_PROJECT_NAME", project)
-    monkeypatch.setenv("GATEWAY_HOST_PORT", str(port))
-    compose = DockerCompose(REPO_ROOT, build=True, wait=True)
-    started = time.monotonic()
-    try:
-        compose.start()  # up --build --wait: returns once every healthcheck passes
-        report(f"compose: up --build --wait took {time.monotonic() - started:.1f} s")
-        yield ComposeStack(compose, project, f"http://127.0.0.1:{port}")
-    finally:
-        compose.stop()  # down --volumes; a no-op after the test's own down
+    with running_compose_stack(integration_mode, monkeypatch, report) as stack:
+        yield stack
 
 
 def created_id(response: requests.Response) -> str:

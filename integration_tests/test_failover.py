@@ -47,7 +47,9 @@ def write_waiting(client: redis.Redis) -> bool:
 def test_sigkill_of_an_instance_mid_stream_loses_no_request(services, report):
     victim = services.start_rpc_service("airports")
     survivor = services.start_rpc_service("airports")
-    gateway = services.start_gateway()
+    # No record cache: every GET of the stream must reach an airports instance, or the
+    # gateway would answer from memory and the kill would prove nothing.
+    gateway = services.start_gateway(RECORD_CACHE_SIZE="0")
     expected = create_airports(gateway.url)
 
     with RequestStream(gateway.url, expected) as stream:

@@ -15,16 +15,24 @@ from integration_tests.sleeper import SERVICE_NAME
 CALLS = 20
 SECONDS_PER_CALL = 1.0
 WORKERS_PER_INSTANCE = 10
+# Each figure is the best of SAMPLES runs: one slow moment of a shared machine cannot
+# fail the test, and without scaling even the best run of two instances is slow.
+SAMPLES = 3
 
 
 def parallel_calls(amqp_uri: str) -> tuple[float, set[int]]:
-    """Elapsed time of ``CALLS`` parallel ``sleep`` calls, and the pids that served them."""
+    """Best elapsed time of ``CALLS`` parallel ``sleep`` calls over ``SAMPLES`` runs, and
+    the pids that served them."""
+    elapsed: list[float] = []
+    pids: set[int] = set()
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=60) as cluster:
         sleeper = getattr(cluster, SERVICE_NAME)
-        started = time.monotonic()
-        replies = [sleeper.sleep.call_async(SECONDS_PER_CALL) for _ in range(CALLS)]
-        pids = {reply.result() for reply in replies}
-        return time.monotonic() - started, pids
+        for _ in range(SAMPLES):
+            started = time.monotonic()
+            replies = [sleeper.sleep.call_async(SECONDS_PER_CALL) for _ in range(CALLS)]
+            pids |= {reply.result() for reply in replies}
+            elapsed.append(time.monotonic() - started)
+    return min(elapsed), pids
 
 
 def test_a_second_instance_halves_the_time_of_parallel_calls(services, amqp_uri, report):
@@ -36,7 +44,8 @@ def test_a_second_instance_halves_the_time_of_parallel_calls(services, amqp_uri,
 
     ratio = one_instance / two_instances
     report(
-        f"scaling: {CALLS} x {SECONDS_PER_CALL:g} s calls: 1 instance {one_instance:.2f} s, "
+        f"scaling: {CALLS} x {SECONDS_PER_CALL:g} s calls, best of {SAMPLES}: "
+        f"1 instance {one_instance:.2f} s, "
         f"2 instances {two_instances:.2f} s, ratio {ratio:.2f}"
     )
     assert served_by_one == {first.pid}

@@ -3,15 +3,20 @@
 Each service gets a virtualenv of its own under `.venvs/<service>` holding only that
 service and the shared packages (installed editable, so a restart picks up code
 changes); the broker and Redis are checked (and started, where this machine can);
-each service runs as `nameko run`; the gateway URL is printed once `/ready` answers
-200. Ctrl-C or SIGTERM stops every child, gracefully first.
+each service runs as `nameko run` (through service_runtime.serve); the gateway URL
+is printed once `/ready` answers 200. Ctrl-C or SIGTERM stops every child, gracefully first.
 
 Standard library only: it runs before any venv exists (the service registry it
 reads, libs/service-testing's `service_testing.services`, is standard library
 only too, and is imported from the checkout). Settings come from the
 environment, the same variables the services' config.yaml files read (AMQP_URI,
 REDIS_URL is per service so it is not overridden here, REDIS_KEY_PREFIX,
-GATEWAY_PORT ...).
+GATEWAY_PORT ...), and GATEWAY_PROCESSES: how many gateway processes share the
+gateway's port (default 2, one per core of the machine the project targets).
+Each process holds its own eventlet loop on one core; the kernel spreads the
+connections between them (SO_REUSEPORT, which eventlet's listening socket sets).
+Every gateway process receives every live-feed event, so each page's stream is
+complete whichever process serves it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,11 @@ from service_testing.services import SERVICES  # noqa: E402 - needs the path abo
 VENVS = ROOT / ".venvs"
 SHARED_PACKAGES = ("contracts", "libs/service-runtime")
 READY_TIMEOUT_SECONDS = 60
+# eventlet's green DNS resolver (dnspython) costs each process ~14 MB of its ~75 MB;
+# the services resolve names only when they (re)connect to RabbitMQ and Redis, where
+# the system's resolver is fine. An explicit setting in the environment wins.
+SERVICE_ENVIRONMENT = {"EVENTLET_NO_GREENDNS": "yes"}
+DEFAULT_GATEWAY_PROCESSES = 2
 STOP_GRACE_SECONDS = 15
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -178,7 +188,20 @@ def die_with_parent() -> None:
         PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def start_service(service: str, venv: Path) -> subprocess.Popen:
+def gateway_processes() -> int:
+    raw = os.environ.get("GATEWAY_PROCESSES") or str(DEFAULT_GATEWAY_PROCESSES)
+    if not raw.isdigit() or int(raw) < 1:
+        raise StackError(f"GATEWAY_PROCESSES={raw!r}: must be a whole number, at least 1")
+    return int(raw)
+
+
+def process_names(service: str) -> list[str]:
+    """``gateway``, ``gateway_2`` ... for the gateway's processes; the service's name otherwise."""
+    count = gateway_processes() if service == "gateway" else 1
+    return [service, *(f"{service}_{number}" for number in range(2, count + 1))]
+
+
+def start_service(name: str, service: str, venv: Path) -> subprocess.Popen:
     command = [
         str(venv / "bin" / "python"),
         # nameko's CLI imports eventlet, which warns on every start that it is in
@@ -186,7 +209,8 @@ def start_service(service: str, venv: Path) -> subprocess.Popen:
         "-W",
         "ignore::Warning:nameko.cli.commands",
         "-m",
-        "nameko",
+        # `nameko run`, without the 12 MB pkg_resources import (service_runtime.serve)
+        "service_runtime.serve",
         "run",
         "--config",
         str(ROOT / SERVICES[service].config),
@@ -197,14 +221,15 @@ def start_service(service: str, venv: Path) -> subprocess.Popen:
     process = subprocess.Popen(
         command,
         cwd=ROOT,
+        env={**SERVICE_ENVIRONMENT, **os.environ},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
         preexec_fn=die_with_parent,
     )
-    threading.Thread(target=relay_output, args=(service, process.stdout), daemon=True).start()
-    log(f"started {service} (pid {process.pid})")
+    threading.Thread(target=relay_output, args=(name, process.stdout), daemon=True).start()
+    log(f"started {name} (pid {process.pid})")
     return process
 
 
@@ -269,7 +294,8 @@ def main() -> int:
         )
         ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379)
         for service in SERVICES:
-            processes[service] = start_service(service, venvs[service])
+            for name in process_names(service):
+                processes[name] = start_service(name, service, venvs[service])
         url = gateway_url()
         wait_until_ready(url, processes)
         log(f"ready in {time.monotonic() - started:.1f}s: {url}/  (Ctrl-C stops the stack)")

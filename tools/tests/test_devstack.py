@@ -8,8 +8,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from devstack import DEFAULT_GATEWAY_PROCESSES
 from isolated_stack import isolated_stack
 
+from service_testing.services import SERVICES
 from service_testing.waiting import wait_until
 
 
@@ -30,7 +32,8 @@ def call(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
 def test_up_serves_the_walkthrough_and_sigterm_stops_every_service():
     with isolated_stack() as stack:
         url = stack.url
-        assert len(stack.service_pids) == 4
+        # One process per service, the gateway's several (devstack's default).
+        assert len(stack.service_pids) == len(SERVICES) - 1 + DEFAULT_GATEWAY_PROCESSES
 
         status, lisbon = call("POST", f"{url}/airport", {"airport": "Lisbon"})
         assert status == 201

@@ -38,7 +38,7 @@ def test_every_declared_setting_has_a_row_with_its_default_and_meaning():
     variables = config_table.config_variables()
 
     for setting in ALL_SETTINGS.values():
-        [name] = [v.name for v in variables.values() if v.key == setting.key]
+        [name] = [v.name for v in variables.values() if config_table.setting_of(v) is setting]
         default, text = rows[name]
         assert shown(setting.default) in default, setting.key
         assert text.startswith(setting.doc), setting.key

@@ -48,7 +48,7 @@ def test_ping_answers_when_redis_does(airports):
 
 def test_redis_outage_is_a_typed_service_unavailable(container_factory, service_config):
     # Nothing listens on port 1: every Redis command is refused at once.
-    config = {**service_config, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    config = {**service_config, "REDIS_URIS": {"airports": "redis://127.0.0.1:1/0"}}
     container_factory(AirportsService, config).start()
 
     with (

@@ -7,22 +7,14 @@ side only speaks HTTP to them.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from service_testing.launcher import running
-from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
-from service_testing.ports import free_port
-from service_testing.probes import http_200
-from service_testing.processes import ServiceCommand
-from service_testing.redis_keys import deleting_keys
-from service_testing.services import SERVICES
-from service_testing.vhosts import throwaway_vhost
+import service_testing.stack
 
 
 @dataclass
@@ -41,22 +33,5 @@ class Stack:
 def running_stack(log_dir: Path, **settings: str) -> Iterator[Stack]:
     """Every service with ``settings`` as extra environment, once the gateway's /ready
     is 200 (it needs all three backends); stopped, its vhost and keys deleted, on exit."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    redis_url = local_redis_url()
-    commands = [ServiceCommand.of(service) for service in SERVICES if service != "gateway"]
-    gateway = replace(ServiceCommand.of("gateway"), probe=http_200(f"{url}/ready"))
-    with (
-        throwaway_vhost(local_amqp_uri(), local_rabbit_api_uri(), "browser_test_") as amqp_uri,
-        deleting_keys(redis_url, f"test:browser:{uuid.uuid4().hex}:") as prefix,
-    ):
-        env = {
-            "AMQP_URI": amqp_uri,
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": prefix,
-            "GATEWAY_HOST": "127.0.0.1",
-            "GATEWAY_PORT": str(port),
-            **settings,
-        }
-        with running([*commands, gateway], env, log_dir):
-            yield Stack(url)
+    with service_testing.stack.running_stack(log_dir, "browser_test_", settings) as running:
+        yield Stack(running.url)

@@ -7,16 +7,22 @@ from nameko.testing.services import worker_factory
 
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
 from contracts.trips.v1 import Trip
+from service_runtime.record_cache import Records
 from trips.service import TripsService
 
 STORED = Trip(id="t1", airport_from="a1", airport_to="a2")
+
+
+def trips_worker():
+    # A real cache, turned off: each lookup reaches the mocked airports proxy.
+    return worker_factory(TripsService, airport_records=Records(size=0, seconds=1))
 
 
 def service_with_one_call_log():
     """A worker whose airports lookups and store writes are recorded in one ordered list."""
     calls = Mock()
     calls.store_create.return_value = STORED
-    service = worker_factory(TripsService)
+    service = trips_worker()
     service.airports.get = calls.airports_get
     service.store.create = calls.store_create
     return service, calls
@@ -37,7 +43,7 @@ def test_create_checks_both_airports_before_it_stores(method, answer):
 
 
 def test_same_airport_is_refused_before_any_rpc():
-    service = worker_factory(TripsService)
+    service = trips_worker()
 
     with pytest.raises(SameAirport):
         service.create("a1", "a1")
@@ -47,7 +53,7 @@ def test_same_airport_is_refused_before_any_rpc():
 
 
 def test_unknown_airport_names_the_field():
-    service = worker_factory(TripsService)
+    service = trips_worker()
     service.airports.get.side_effect = [{"id": "a1", "name": "x"}, NotFound("gone")]
 
     with pytest.raises(UnknownAirport) as raised:
@@ -59,7 +65,7 @@ def test_unknown_airport_names_the_field():
 
 @pytest.mark.parametrize("args", [("", "a2"), ("a1", 7), (None, "a2")])
 def test_bad_ids_are_invalid_arguments(args):
-    service = worker_factory(TripsService)
+    service = trips_worker()
 
     with pytest.raises(InvalidArgument):
         service.create(*args)

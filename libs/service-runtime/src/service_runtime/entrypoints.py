@@ -5,6 +5,9 @@
 * A storage outage (Redis refusing or timing out) reaches the caller as the typed
   ``ServiceUnavailable`` (503 at the gateway) instead of an opaque remote
   ``ConnectionError`` that the gateway could only report as a 500.
+* Replies are transient and published without a broker confirm unless
+  ``RPC_PERSISTENT_MESSAGES`` is on (``service_runtime.rpc`` says what that
+  changes); the reply's settings are read once at start, not on every call.
 """
 
 from __future__ import annotations
@@ -13,15 +16,53 @@ from types import TracebackType
 from typing import Any
 
 import redis
-from nameko.rpc import Rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from contracts.errors import ServiceError, ServiceUnavailable
+from service_runtime.rpc import RPC_PERSISTENT_MESSAGES, publish_options
 
 STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
+class ServiceRpcConsumer(RpcConsumer):
+    """nameko's ``RpcConsumer`` whose replies carry the project's publish options."""
+
+    def setup(self) -> None:
+        super().setup()
+        config = self.container.config
+        options = publish_options(RPC_PERSISTENT_MESSAGES.read(config))
+        self.publisher_cls = type("ReplyPublisher", (Publisher,), options)
+        self.reply_args = {
+            "amqp_uri": config[AMQP_URI_CONFIG_KEY],
+            "exchange": get_rpc_exchange(config),
+            "serializer": config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+            "ssl": config.get(AMQP_SSL_CONFIG_KEY),
+            "login_method": config.get(LOGIN_METHOD_CONFIG_KEY),
+        }
+
+    def handle_result(
+        self, message: Any, result: Any, exc_info: ExcInfo | None
+    ) -> tuple[Any, ExcInfo | None]:
+        # nameko's, with the reply publisher above and the settings read at setup.
+        responder = Responder(message=message, **self.reply_args)
+        responder.publisher_cls = self.publisher_cls
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
 class ServiceRpc(Rpc):
+    rpc_consumer = ServiceRpcConsumer()
+
     def __init__(
         self, expected_exceptions: tuple[type[Exception], ...] = (), **kwargs: Any
     ) -> None:

@@ -6,7 +6,8 @@ its key layout; every key it writes starts with ``REDIS_KEY_PREFIX`` so tests an
 side-by-side deployments can share one Redis database without touching each
 other's data.
 
-Config keys: ``REDIS_URL`` (required; each service its own database) and
+Config keys: ``REDIS_URIS`` (nameko-redis's mapping; the entry under the service's
+name is its Redis, e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``) and
 ``REDIS_KEY_PREFIX`` (optional, default empty).
 """
 
@@ -15,11 +16,11 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 import redis
-from nameko.extensions import DependencyProvider
+from nameko_redis import REDIS_URIS_KEY, Redis
 
-from service_runtime.settings import Setting
+from contracts.errors import ServiceUnavailable
+from service_runtime.settings import Setting, SettingError
 
-REDIS_URL_KEY = "REDIS_URL"
 REDIS_KEY_PREFIX = Setting(
     "REDIS_KEY_PREFIX",
     str,
@@ -28,6 +29,11 @@ REDIS_KEY_PREFIX = Setting(
 )
 # Bounded socket waits: a stalled Redis turns into an error, never a hung worker.
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
+CLIENT_OPTIONS: dict[str, Any] = {
+    "decode_responses": True,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
+}
 
 
 class RedisStore:
@@ -43,41 +49,79 @@ class RedisStore:
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
-        """True when Redis answers; raises ``redis.RedisError`` otherwise."""
-        return bool(self.client.ping())
+        """True once Redis answers with its data loaded.
+
+        Raises ``ServiceUnavailable`` while Redis is still reading its append-only
+        log after a restart (``INFO persistence`` says ``loading:1``; INFO is one of
+        the few commands Redis answers then): a service that reported ready now
+        would serve an empty store. ``redis.RedisError`` when Redis does not answer.
+        """
+        persistence = self.client.info("persistence")
+        if persistence.get("loading"):
+            raise ServiceUnavailable(
+                f"storage is loading its data ({persistence.get('loading_loaded_perc', 0)}%)"
+            )
+        return True
 
 
 StoreT = TypeVar("StoreT", bound=RedisStore)
 
 
-class StoreProvider(DependencyProvider, Generic[StoreT]):
-    """Injects one shared ``store_cls`` instance, built from the container's config.
+class StoreProvider(Redis, Generic[StoreT]):
+    """Injects one shared ``store_cls`` instance over nameko-redis's client.
 
-    The Redis client (and its connection pool) lives from ``start`` to ``stop``;
-    redis-py's pool is safe to share between the container's green threads.
+    A subclass of ``nameko_redis.Redis``, so the connection is configured the way
+    Nameko users expect: ``setup`` reads the URL from ``REDIS_URIS[key]`` (``key``
+    defaults to the service's name) and ``start`` builds the client with
+    ``options`` (``CLIENT_OPTIONS`` unless overridden: decoded strings, bounded
+    socket and connect timeouts). Each connection names itself after ``key``
+    (``CLIENT LIST`` shows which service holds it) unless ``client_name`` is given.
+
+    What this adds to nameko-redis: the store wrapper (key prefix, the service's
+    vocabulary) is what workers get, and stop/kill close the connection pool.
+    A Redis outage becomes the typed ``ServiceUnavailable`` in
+    ``service_runtime.entrypoints`` (the RPC entrypoint), which sees every command
+    a worker ran, pipelines included.
     """
 
-    def __init__(self, store_cls: type[StoreT]) -> None:
+    def __init__(self, store_cls: type[StoreT], key: str | None = None, **options: Any) -> None:
+        super().__init__(key, **{**CLIENT_OPTIONS, **options})
         self.store_cls = store_cls
         self.store: StoreT | None = None
 
+    def setup(self) -> None:
+        if self.key is None:
+            self.key = self.container.service_name
+        self.options.setdefault("client_name", self.key)
+        try:
+            super().setup()
+        except KeyError:
+            # nameko-redis would stop the container with a bare KeyError.
+            raise SettingError(
+                f"{REDIS_URIS_KEY} has no entry for {self.key!r}: "
+                f"set {REDIS_URIS_KEY}: {{{self.key}: redis://...}} in the service's config"
+            ) from None
+
     def start(self) -> None:
+        super().start()
         config = self.container.config
-        client = redis.Redis.from_url(
-            config[REDIS_URL_KEY],
-            decode_responses=True,
-            socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_SOCKET_TIMEOUT_SECONDS,
-        )
-        self.store = self.store_cls(client, REDIS_KEY_PREFIX.read(config), config)
+        self.store = self.store_cls(self.client, REDIS_KEY_PREFIX.read(config), config)
 
     def stop(self) -> None:
-        if self.store is not None:
-            self.store.client.close()
-            self.store = None
+        self._close_pool()
+        super().stop()
 
     def kill(self) -> None:
-        self.stop()
+        self._close_pool()
+        super().kill()
+
+    def _close_pool(self) -> None:
+        # nameko-redis only drops its reference to the client: the pool's sockets
+        # would stay open until garbage collection, one idle Redis connection per
+        # pooled socket for every stopped (or restarted) container.
+        if self.client is not None:
+            self.client.connection_pool.disconnect()
+        self.store = None
 
     def get_dependency(self, worker_ctx: Any) -> StoreT:
         return self.store

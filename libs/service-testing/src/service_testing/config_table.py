@@ -117,8 +117,14 @@ def used_by(services: Iterable[str]) -> str:
     return "all" if set(services) == set(SERVICES) else ", ".join(services)
 
 
+def setting_of(variable: Variable) -> Setting[Any] | None:
+    """The Setting the variable feeds: by config key, or by name where the key is nested
+    (``LOGGING: ... log_format: ${LOG_FORMAT:}``)."""
+    return ALL_SETTINGS.get(variable.key) or ALL_SETTINGS.get(variable.name)
+
+
 def row(variable: Variable) -> str:
-    setting = ALL_SETTINGS.get(variable.key)
+    setting = setting_of(variable)
     if setting is None and variable.name not in OTHER_VARIABLES:
         raise ConfigTableError(
             f"{variable.name} (config key {variable.key}) has no meaning: declare the key as a "
@@ -143,7 +149,7 @@ def table() -> str:
     """The Markdown table, one row per environment variable."""
     import_every_module()
     variables = config_variables()
-    unmapped = sorted(set(ALL_SETTINGS) - {v.key for v in variables.values()})
+    unmapped = sorted(set(ALL_SETTINGS) - {v.key for v in variables.values()} - set(variables))
     if unmapped:
         raise ConfigTableError(
             f"declared but no service's config.yaml maps it: {', '.join(unmapped)} "

@@ -19,6 +19,7 @@ import pytest
 
 from service_testing.local_brokers import local_redis_url
 from service_testing.redis_keys import deleting_keys
+from service_testing.services import SERVICES
 
 
 @pytest.fixture
@@ -41,7 +42,8 @@ def service_config(
     """Config for a service under test: its own vhost and its own Redis key prefix."""
     return {
         **rabbit_config,
-        "REDIS_URL": redis_url,
+        # nameko-redis's mapping: whichever service runs, its entry is the test database.
+        "REDIS_URIS": dict.fromkeys(SERVICES, redis_url),
         "REDIS_KEY_PREFIX": redis_key_prefix,
         "RPC_TIMEOUT_SECONDS": 5,
     }

@@ -10,6 +10,7 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.metrics import EntrypointMetrics
 from service_runtime.store import StoreProvider
 
 
@@ -18,6 +19,7 @@ class AirportsService(Pingable):
 
     store: AirportStore = StoreProvider(AirportStore)
     call_log = CallLog()
+    metrics = EntrypointMetrics()
 
     @rpc
     def create(self, name: str) -> str:

@@ -6,20 +6,35 @@ from contracts.airports import SERVICE_NAME as AIRPORTS
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.trips import SERVICE_NAME as TRIPS
 from gateway.live_feed import LiveFeed
+from gateway.metrics import GatewayMetrics
 from gateway.routes.airports import AirportRoutes
+from gateway.routes.docs import DocsRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.messages import MessageRoutes
+from gateway.routes.metrics import MetricsRoutes
 from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
 from service_runtime.calllog import CallLog
-from service_runtime.rpc import TimedRpcProxy
+from service_runtime.metrics import MeteredRpcProxy
+from service_runtime.record_cache import RecordCache
 
 
-class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, HealthRoutes):
+class GatewayService(
+    AirportRoutes,
+    TripRoutes,
+    MessageRoutes,
+    MessengerPage,
+    HealthRoutes,
+    MetricsRoutes,
+    DocsRoutes,
+):
     name = "gateway"
     call_log = CallLog()
+    metrics = GatewayMetrics()
 
-    airports = TimedRpcProxy(AIRPORTS)
-    trips = TimedRpcProxy(TRIPS)
-    messages = TimedRpcProxy(MESSAGES)
+    airports = MeteredRpcProxy(AIRPORTS)
+    trips = MeteredRpcProxy(TRIPS)
+    messages = MeteredRpcProxy(MESSAGES)
     live_feed = LiveFeed()
+    airport_records = RecordCache()
+    trip_records = RecordCache()

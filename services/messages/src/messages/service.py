@@ -23,6 +23,7 @@ from messages.store import MessageStore
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.metrics import EntrypointMetrics
 from service_runtime.store import StoreProvider
 
 
@@ -31,6 +32,7 @@ class MessagesService(Pingable):
 
     store: MessageStore = StoreProvider(MessageStore)
     call_log = CallLog()
+    metrics = EntrypointMetrics()
     dispatch = EventDispatcher()
 
     @rpc

@@ -16,7 +16,8 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
-from service_runtime.rpc import TimedRpcProxy
+from service_runtime.metrics import EntrypointMetrics, MeteredRpcProxy
+from service_runtime.record_cache import RecordCache
 from service_runtime.store import StoreProvider
 from trips.store import TripStore
 
@@ -26,7 +27,10 @@ class TripsService(Pingable):
 
     store: TripStore = StoreProvider(TripStore)
     call_log = CallLog()
-    airports = TimedRpcProxy(AIRPORTS)
+    metrics = EntrypointMetrics()
+    airports = MeteredRpcProxy(AIRPORTS)
+    # Airports never change once created: one that answered once exists for good.
+    airport_records = RecordCache()
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
@@ -52,12 +56,23 @@ class TripsService(Pingable):
         # Both lookups at once: one RPC round trip of latency instead of two.
         checks = eventlet.GreenPile()
         for field in ("airport_from", "airport_to"):
-            checks.spawn(self._require_airport, field, getattr(args, field))
-        list(checks)  # re-raises the first failed check, in field order
+            checks.spawn(self._airport_error, field, getattr(args, field))
+        for error in checks:  # the first failed check, in field order
+            if error is not None:
+                raise error
         return self.store.create(args.airport_from, args.airport_to)
 
     def _require_airport(self, field: str, airport_id: str) -> None:
         try:
-            self.airports.get(airport_id)
+            self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
         except NotFound:
             raise UnknownAirport(f"airport {airport_id!r} does not exist", field=field) from None
+
+    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
+        """``_require_airport``'s error, returned, not raised: an exception escaping a green
+        thread is printed raw to stderr by eventlet's hub, outside logging."""
+        try:
+            self._require_airport(field, airport_id)
+        except Exception as error:  # noqa: BLE001 - re-raised by the caller, in the worker
+            return error
+        return None

@@ -13,11 +13,13 @@ from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import http
 from gateway.versions import call_newest
+from service_runtime.record_cache import Records
 from service_runtime.rpc import TimedServiceProxy
 
 
 class AirportRoutes:
     airports: TimedServiceProxy
+    airport_records: Records  # airports never change once created
 
     @http("POST", "/airport")
     def create_airport(self, request: Request) -> Response:
@@ -27,8 +29,10 @@ class AirportRoutes:
         airport = call_newest(
             self.airports, v2.CREATE_V2, v1.CREATE, (name,), lambda id_: {"id": id_, "name": name}
         )
+        self.airport_records.put(airport["id"], airport)
         return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
 
     @http("GET", "/airport/<string:airport_id>")
     def get_airport(self, request: Request, airport_id: str) -> Response:
-        return json_response(200, self.airports.get(airport_id))
+        airport = self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
+        return json_response(200, airport)

@@ -1,0 +1,43 @@
+-- One bench case for wrk, configured by bench.py through the environment:
+--   BENCH_METHOD  GET (default) or POST
+--   BENCH_PATH    the path; with BENCH_IDS, the prefix each request appends an id to
+--   BENCH_IDS     a file of ids, one a line: every request picks one at random (cold reads)
+--   BENCH_BODY    a JSON body sent with every request
+-- done() prints one line "BENCH_RESULT {json}" that bench.py parses.
+
+local method = os.getenv("BENCH_METHOD") or "GET"
+local path = os.getenv("BENCH_PATH") or "/"
+local body = os.getenv("BENCH_BODY")
+local ids_file = os.getenv("BENCH_IDS")
+local headers = {}
+if body then
+  headers["Content-Type"] = "application/json"
+end
+
+local ids = {}
+if ids_file then
+  for line in io.lines(ids_file) do
+    ids[#ids + 1] = line
+  end
+end
+
+function init(args)
+  math.randomseed(os.time() + (tonumber(tostring({}):sub(8), 16) or 0))
+end
+
+function request()
+  if #ids > 0 then
+    return wrk.format(method, path .. ids[math.random(#ids)], headers, body)
+  end
+  return wrk.format(method, path, headers, body)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d, '
+      .. '"p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, errors.status,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end

@@ -1,0 +1,95 @@
+"""The compose stack of one test (or module): its own project name and gateway host
+port (COMPOSE_PROJECT_NAME, GATEWAY_HOST_PORT), so a developer's stack on :8000 is
+never touched, and ``down --volumes`` at the end whatever happened."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+
+import docker
+import pytest
+from testcontainers.compose import DockerCompose
+
+from integration_tests.brokers import DOCKER_MODE
+from service_testing.ports import free_port
+from service_testing.services import REPO_ROOT
+
+UP_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ComposeStack:
+    compose: DockerCompose
+    project: str
+    url: str
+
+    def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True, **kwargs
+        )
+
+    def up(self) -> None:
+        """``up --detach --wait``; tried again when a container was not healthy yet.
+
+        On a busy host a healthcheck can miss its timeout before the service is up;
+        compose then gives up on what depends on it, although the check passes a few
+        seconds later. Another ``up`` starts what is still missing."""
+        for attempt in range(1, UP_ATTEMPTS + 1):
+            try:
+                self.compose_command("up", "--detach", "--wait")
+                return
+            except subprocess.CalledProcessError:
+                if attempt == UP_ATTEMPTS:
+                    raise
+
+    def services(self, prefix: str = "") -> list[str]:
+        """The compose file's service names (those starting with ``prefix``)."""
+        listed = self.compose_command("config", "--services", capture_output=True, text=True)
+        return sorted(name for name in listed.stdout.split() if name.startswith(prefix))
+
+    def containers(self) -> list:
+        with closing(docker.from_env()) as client:
+            return client.containers.list(all=True, filters=self.project_filter)
+
+    def leftovers(self) -> dict[str, list[str]]:
+        """Everything of this project still known to Docker."""
+        with closing(docker.from_env()) as client:
+            return {
+                "containers": [
+                    c.name for c in client.containers.list(all=True, filters=self.project_filter)
+                ],
+                "networks": [n.name for n in client.networks.list(filters=self.project_filter)],
+                "volumes": [v.name for v in client.volumes.list(filters=self.project_filter)],
+            }
+
+    @property
+    def project_filter(self) -> dict[str, str]:
+        return {"label": f"com.docker.compose.project={self.project}"}
+
+
+@contextmanager
+def running_compose_stack(
+    integration_mode: str, monkeypatch: pytest.MonkeyPatch, report: Callable[[str], None]
+) -> Iterator[ComposeStack]:
+    """``up --build --wait`` under a fresh project name; ``down --volumes`` on exit."""
+    if integration_mode != DOCKER_MODE:
+        pytest.skip("docker compose needs a Docker engine; local mode runs the process tests")
+    project = f"travel-it-{uuid.uuid4().hex[:8]}"
+    port = free_port()
+    monkeypatch.setenv("COMPOSE_PROJECT_NAME", project)
+    monkeypatch.setenv("GATEWAY_HOST_PORT", str(port))
+    compose = DockerCompose(REPO_ROOT, build=True, wait=True)
+    stack = ComposeStack(compose, project, f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    try:
+        stack.compose_command("build")
+        stack.up()  # returns once every healthcheck passes
+        report(f"compose: build, up --wait took {time.monotonic() - started:.1f} s")
+        yield stack
+    finally:
+        compose.stop()  # down --volumes; a no-op after the test's own down

@@ -1,0 +1,90 @@
+"""A bounded in-process cache of records that never change once created.
+
+Airports and trips are immutable: once a service has returned the record for an
+id, every later read of that id returns the same record. A process that keeps
+it can answer again without the RPC hop (gateway -> broker -> service -> Redis
+and back), which is most of what a read costs.
+
+What keeps it correct:
+
+* only records a service actually returned are kept; a failed read (``NotFound``,
+  a timeout, an outage) raises through and leaves nothing behind, so the cache
+  never answers for an id that does not exist;
+* at most ``RECORD_CACHE_SIZE`` records per cache (the least recently used go
+  first), each for at most ``RECORD_CACHE_SECONDS``, so a record removed behind
+  the services' back (a restore of an older backup) stops being served within
+  that time;
+* ``RECORD_CACHE_SIZE: 0`` turns caching off: every read goes to the service.
+
+A cached record is shared by every reader in the process: callers must not
+mutate it. One cache per ``RecordCache`` declaration on a service class, shared
+by the container's workers (green threads: no locking needed, nothing in
+``get`` yields between the lookup and the store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from cachetools import TTLCache
+from nameko.extensions import DependencyProvider
+
+from service_runtime.settings import Setting
+
+RECORD_CACHE_SIZE = Setting(
+    "RECORD_CACHE_SIZE",
+    int,
+    1000,
+    "immutable records (airports, trips) each process keeps per kind; 0 turns caching off",
+    minimum=0,
+)
+RECORD_CACHE_SECONDS = Setting(
+    "RECORD_CACHE_SECONDS",
+    float,
+    300.0,
+    "longest a cached record is served without asking its service again",
+    minimum=0.001,
+)
+
+T = TypeVar("T")
+
+
+class Records:
+    """Records by id: ``get(id, load)`` answers from memory or calls ``load`` once."""
+
+    def __init__(self, size: int, seconds: float) -> None:
+        self._cache: TTLCache | None = TTLCache(size, seconds) if size > 0 else None
+
+    def get(self, key: Hashable, load: Callable[[], T]) -> T:
+        """The record for ``key``; ``load()`` (which raises when there is none) on a miss."""
+        if self._cache is None:
+            return load()
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        record = load()
+        self._cache[key] = record
+        return record
+
+    def put(self, key: Hashable, record: Any) -> None:
+        """Keep ``record``, which its service has just created and returned."""
+        if self._cache is not None:
+            self._cache[key] = record
+
+    def __len__(self) -> int:
+        return 0 if self._cache is None else len(self._cache)
+
+
+class RecordCache(DependencyProvider):
+    """Injects this declaration's ``Records``, sized from the container's config."""
+
+    records: Records
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.records = Records(RECORD_CACHE_SIZE.read(config), RECORD_CACHE_SECONDS.read(config))
+
+    def get_dependency(self, worker_ctx: Any) -> Records:
+        return self.records

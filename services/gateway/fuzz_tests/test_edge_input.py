@@ -1,0 +1,248 @@
+"""Input schemathesis does not generate (or not reliably), sent on purpose to the live
+stack: Unicode at its edges, lone surrogates, huge numbers, deep nesting, wrong content
+types, an oversized body written whole before the answer is read. Then the stack's own
+output: every service logged JSON lines, every RPC service serves its metrics port."""
+
+from __future__ import annotations
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from service_testing.waiting import wait_until
+
+JSON = {"Content-Type": "application/json"}
+# Rules of the hostile-clients issue that the gateway's HTTP/JSON layer does not enforce
+# yet (that work is on its own branch). Strict: once it lands these start passing, the
+# run fails, and the mark is dropped, so the expectations cannot be forgotten.
+awaiting_strict_input = pytest.mark.xfail(
+    strict=True, reason="the gateway's strict HTTP/JSON input rules (hostile-clients issue)"
+)
+
+
+def post(stack, path, body: bytes, headers=JSON):
+    return requests.post(f"{stack.url}{path}", data=body, headers=headers, timeout=15)
+
+
+def assert_json_error(response, status, code=None):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["message"]
+    if code is not None:
+        assert body["error"] == code
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "✈️ Lisboa 🇵🇹",  # emoji, a flag (two code points), variation selector
+        "\u202eLisboa",  # right-to-left override
+        "مطار القاهرة",  # Arabic, right to left
+        "Zürich e\u0301",  # combining accent
+        "\U0001d50f\U0001d526\U0001d530",  # astral plane (Fraktur) letters
+    ],
+)
+def test_unicode_names_round_trip(stack, name):
+    created = requests.post(f"{stack.url}/airport", json={"airport": name}, timeout=15)
+
+    assert created.status_code == 201, created.text
+    airport = created.json()
+    assert airport["name"] == name
+    assert requests.get(f"{stack.url}/airport/{airport['id']}", timeout=15).json() == airport
+
+
+def test_unicode_messages_round_trip(stack):
+    text = "héllo 👋 \u202eolleh مرحبا"
+
+    created = requests.post(f"{stack.url}/messages", json={"message": text}, timeout=15)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["text"] == text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/airport", rb'{"airport": "\ud800"}'),  # a lone high surrogate
+        ("/airport", rb'{"airport": "a\udfffb"}'),  # a lone low surrogate
+        ("/messages", rb'{"message": "\udbff"}'),
+    ],
+)
+def test_lone_surrogates_in_json_strings_are_400(stack, path, body):
+    assert_json_error(post(stack, path, body), 400, "INVALID_ARGUMENT")
+
+
+def test_a_body_that_is_not_utf8_is_400(stack):
+    assert_json_error(post(stack, "/airport", b'{"airport": "\xff\xfe"}'), 400, "MALFORMED_JSON")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"airport": 1e400}',  # a float beyond double: infinity
+        b'{"airport": -1e400}',
+        b'{"airport": 1' + b"0" * 400 + b"}",
+        b'{"airport": ' + b"9" * 5000 + b"}",  # past Python's int-from-text digit limit
+    ],
+)
+def test_huge_numbers_are_400(stack, body):
+    assert_json_error(post(stack, "/airport", body), 400)
+
+
+@awaiting_strict_input
+def test_huge_number_errors_do_not_quote_python_internals(stack):
+    response = post(stack, "/airport", b'{"airport": ' + b"9" * 5000 + b"}")
+
+    assert "set_int_max_str_digits" not in response.json()["message"]
+
+
+@pytest.mark.parametrize("limit", ["1" + "0" * 30, "9" * 5000, "-1", "0", "1.5", "1e3"])
+def test_page_sizes_out_of_range_or_not_integers_are_400(stack, limit):
+    response = requests.get(f"{stack.url}/messages", params={"limit": limit}, timeout=15)
+
+    assert_json_error(response, 400, "INVALID_ARGUMENT")
+
+
+@awaiting_strict_input
+@pytest.mark.parametrize("limit", ["\u0665", " 5", "+5"])  # Arabic-Indic five, space, sign
+def test_page_sizes_take_plain_ascii_digits_only(stack, limit):
+    response = requests.get(f"{stack.url}/messages", params={"limit": limit}, timeout=15)
+
+    assert_json_error(response, 400, "INVALID_ARGUMENT")
+
+
+def test_moderately_nested_json_is_an_invalid_argument(stack):
+    body = b'{"airport": ' + b"[" * 50 + b"]" * 50 + b"}"
+
+    assert_json_error(post(stack, "/airport", body), 400, "INVALID_ARGUMENT")
+
+
+@awaiting_strict_input
+@pytest.mark.parametrize("depth", [1_000, 8_000])  # 8 000: just under MAX_BODY_BYTES
+def test_deeply_nested_json_is_400_not_a_crash(stack, depth):
+    body = b'{"airport": ' + b"[" * depth + b"]" * depth + b"}"
+
+    assert_json_error(post(stack, "/airport", body), 400, "MALFORMED_JSON")
+
+
+@awaiting_strict_input
+@pytest.mark.parametrize("name", ["a\x00b", "tab\there", "bell\x07"])
+def test_nul_and_control_characters_in_names_are_400_naming_the_field(stack, name):
+    response = requests.post(f"{stack.url}/airport", json={"airport": name}, timeout=15)
+
+    assert_json_error(response, 400, "INVALID_ARGUMENT")
+    assert response.json()["field"] == "airport"
+
+
+@awaiting_strict_input
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_post_bodies_that_are_not_declared_json_are_415(stack, content_type):
+    response = post(stack, "/messages", b'{"message": "hi"}', {"Content-Type": content_type})
+
+    assert_json_error(response, 415)
+
+
+def send_whole_then_read(stack, body_bytes: int, connection: str) -> bytes:
+    """POST an oversized body the way a simple client does: all of it, then read."""
+    address = urlsplit(stack.url)
+    body = b'{"airport": "' + b"x" * body_bytes + b'"}'
+    head = (
+        f"POST /airport HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: {connection}\r\n\r\n"
+    ).encode()
+    answer = b""
+    with socket.create_connection((address.hostname, address.port), timeout=15) as client:
+        client.sendall(head + body)
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    return answer
+
+
+def assert_413_json(answer: bytes) -> None:
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert json.loads(rest.partition(b"\r\n\r\n")[2])["error"] == "BODY_TOO_LARGE"
+
+
+def test_an_oversized_body_sent_whole_on_a_kept_alive_connection_gets_its_413_json(stack):
+    assert_413_json(send_whole_then_read(stack, 1_000_000, "keep-alive"))
+
+
+@awaiting_strict_input
+def test_an_oversized_body_sent_whole_then_connection_close_gets_its_413_json(stack):
+    # The gateway answers 413 before reading the body, then closes with the body unread:
+    # the kernel resets the connection and the client never sees the answer. Needs a
+    # bounded drain or a lingering close in the HTTP layer.
+    for _ in range(3):
+        assert_413_json(send_whole_then_read(stack, 4_000_000, "close"))
+
+
+def test_every_service_writes_one_json_object_per_line(stack):
+    requests.get(f"{stack.url}/airport/nope", timeout=15)  # a line of each kind, at least
+
+    for name, process in stack.processes.items():
+        output = process.output()
+        # Before logging is configured, Python prints eventlet's deprecation warning;
+        # a line still being written has no newline yet.
+        lines = output[output.index('{"level"') : output.rindex("\n")].splitlines()
+        assert lines, name
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                pytest.fail(f"{name} wrote a line that is not JSON: {line!r}")
+            assert record["service"] == name
+            assert {"time", "level", "logger", "message"} <= record.keys()
+
+
+def test_gateway_call_lines_carry_request_id_method_status_and_duration(stack):
+    response = requests.get(
+        f"{stack.url}/airport/nope", headers={"X-Request-Id": "fuzz-log-check"}, timeout=15
+    )
+    assert response.status_code == 404
+
+    def logged() -> list[dict]:
+        return [
+            json.loads(line)
+            for name in ("gateway", "airports")
+            for line in stack.processes[name].output().splitlines()
+            if "fuzz-log-check" in line and '"logger": "calls"' in line
+        ]
+
+    wait_until(lambda: len(logged()) == 2, 10, "the gateway's and airports' call lines")
+    by_service = {line["service"]: line for line in logged()}
+    assert by_service["gateway"]["method"] == "get_airport"
+    assert by_service["gateway"]["outcome"] == "NOT_FOUND"
+    assert by_service["airports"]["method"] == "get"
+    assert by_service["airports"]["outcome"] == "NOT_FOUND"
+    for line in by_service.values():
+        assert line["request_id"] == "fuzz-log-check"
+        assert line["duration_ms"] > 0
+
+
+def test_each_rpc_service_serves_its_own_metrics(stack):
+    requests.post(f"{stack.url}/messages", json={"message": "counted"}, timeout=15)
+    requests.get(f"{stack.url}/trip/nope", timeout=15)
+    called = {"messages": "save_message", "trips": "get", "airports": "ping"}
+
+    for service, port in stack.metrics_ports.items():
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=15).text
+        counts = {
+            sample.labels["method"]: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "nameko_entrypoint_duration_seconds_count"
+            and sample.labels["service"] == service
+        }
+        assert counts.get(called[service], 0) >= 1, (service, counts)
