@@ -32,6 +32,7 @@ from service_testing.prerequisites import (
     ensure_test_brokers,
     require_executable,
 )
+from service_testing.services import SERVICES
 
 nox.options.default_venv_backend = "uv|virtualenv"
 # Venvs are reused and the project's packages installed editable, so a warm run
@@ -100,12 +101,9 @@ NAMEKO_PYTEST_ARGS = (
     f"--rabbit-ctl-uri={RABBIT_API_URI}",
 )
 
-# service -> the other services its tests run for real
+# service -> the other services its tests run for real: the ones it calls (the registry's)
 SERVICE_TEST_PEERS: dict[str, tuple[str, ...]] = {
-    "airports": (),
-    "trips": ("airports",),
-    "messages": (),
-    "gateway": ("airports", "trips", "messages"),
+    name: spec.calls for name, spec in SERVICES.items()
 }
 
 
@@ -138,8 +136,26 @@ for _service in SERVICE_TEST_PEERS:
     service_tests(_service)
 
 
-# The pact tests run in a plain pytest process: no eventlet (stack.md, pitfall 9).
-# Their vhosts and key prefixes come from service_testing.isolation (local brokers).
+@nox.session(name="tests-libs", python=PYTHON)
+def tests_libs(session: nox.Session) -> None:
+    """The shared libraries' unit tests; the service registry checked against compose.yaml,
+    config.yaml and the classes; README's configuration table current
+    (`python -m service_testing.config_table` rewrites it)."""
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, *editable(*SERVICES))
+    session.run(
+        "pytest",
+        "libs",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        per_test_timeout(120),
+        *session.posargs,
+    )
+
+
+# The pact tests run in a plain pytest process: under eventlet the verifier's state
+# handlers time out. Their vhosts and key prefixes come from service_testing.isolation.
 CONTRACT_PYTEST_ARGS = ("--suppress-nameko-eventlet-notification",)
 CONTRACT_PARTIES = ("airports", "trips", "messages", "gateway")
 

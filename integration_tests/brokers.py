@@ -22,7 +22,7 @@ from service_testing.prerequisites import START_DOCKER
 DOCKER_MODE = "docker"
 LOCAL_MODE = "local"
 
-# Upstream names; container-engine.sh builds them locally where no registry answers.
+# Upstream names; without registry access, local images of these names must exist.
 RABBITMQ_IMAGE = "rabbitmq:3-management"
 REDIS_IMAGE = "redis:7"
 RABBIT_API_PORT = 15672

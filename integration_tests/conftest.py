@@ -7,9 +7,8 @@ containers, with plain threads and nameko's standalone RPC proxy.
 
 import os
 
-# testcontainers reads these on import (../shared/notes/containers.md): reach the
-# published ports on loopback, and no reaper container (it cannot be pulled here;
-# the fixtures remove what they start).
+# testcontainers reads these on import: reach the published ports on loopback, and
+# no reaper container (its image needs a registry; the fixtures remove what they start).
 for _name, _value in {
     "TESTCONTAINERS_CONNECTION_MODE": "docker_host",
     "TESTCONTAINERS_HOST_OVERRIDE": "localhost",

@@ -1,5 +1,5 @@
-"""Pact tests: plain pytest, never eventlet (the pact verifier's state handlers
-time out under monkey-patching; see ../shared/notes/stack.md, pitfall 9)."""
+"""Pact tests: plain pytest, never eventlet (under eventlet's monkey-patching the pact
+verifier's provider-state handlers time out)."""
 
 from __future__ import annotations
 

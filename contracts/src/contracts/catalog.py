@@ -11,6 +11,7 @@ from contracts.airports import v2 as airports_v2
 from contracts.interface import Event, RpcMethod
 from contracts.messages import v1 as messages_v1
 from contracts.trips import v1 as trips_v1
+from contracts.trips import v2 as trips_v2
 
 RPC_METHODS: tuple[RpcMethod, ...] = (
     airports_v1.CREATE,
@@ -18,6 +19,7 @@ RPC_METHODS: tuple[RpcMethod, ...] = (
     airports_v2.CREATE_V2,
     trips_v1.CREATE,
     trips_v1.GET,
+    trips_v2.CREATE_V2,
     messages_v1.SAVE_MESSAGE,
     messages_v1.GET_MESSAGE,
     messages_v1.GET_ALL_MESSAGES,

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.errors import response_from_exception
 from gateway.service import GatewayService
 from service_runtime.rpc import TimedServiceProxy
+from service_testing.records import records_uncached
 
 RPC_TIMEOUT_SECONDS = 5
 
@@ -19,7 +20,8 @@ def gateway(**stubs: Any) -> GatewayService:
     """A gateway worker whose named proxies (``airports=...``) are the given stubs,
     wrapped in the same ``TimedServiceProxy`` the service injects in production."""
     proxies = {name: TimedServiceProxy(stub, RPC_TIMEOUT_SECONDS) for name, stub in stubs.items()}
-    return worker_factory(GatewayService, **proxies)
+    # Caching off: every route call must reach the pact stub it is verified against.
+    return worker_factory(GatewayService, **proxies, **records_uncached(GatewayService))
 
 
 def request(method: str, path: str, json: Any = None) -> Request:

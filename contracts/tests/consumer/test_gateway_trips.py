@@ -4,10 +4,10 @@ import pytest
 from gateway_client import gateway, request, respond
 from pact import match
 
-from contract_testing.pact.consumer import rpc_stub
+from contract_testing.pact.consumer import ReleaseWithout, rpc_stub
 from contract_testing.pact.wire import raises, returns, rpc_request
 from contracts.errors import NotFound, SameAirport, UnknownAirport
-from contracts.trips import v1
+from contracts.trips import v1, v2
 
 
 @pytest.fixture(scope="module")
@@ -20,21 +20,41 @@ def post_trip(trips, airport_from, airport_to):
     return respond(gateway(trips=trips).create_trip, request("POST", "/trip", body))
 
 
-def test_create_trip_answers_201_with_the_new_id(pact):
-    description = "a request to create a trip between two airports"
-    interaction = rpc_request(
+def create_request(pact, description, method):
+    """``method("a1", "a2")`` while both airports exist."""
+    return rpc_request(
         pact.upon_receiving(description, "Sync")
         .given("an airport exists", id="a1", name="Lisbon")
         .given("an airport exists", id="a2", name="Porto"),
-        v1.CREATE,
+        method,
         "a1",
         "a2",
     )
-    returns(interaction, match.str("7d1e0b"))
+
+
+def test_create_trip_answers_201_with_the_stored_trip(pact):
+    description = "a request to create a trip between two airports, answered with the trip"
+    interaction = create_request(pact, description, v2.CREATE_V2)
+    returns(interaction, {"id": match.str("7d1e0b"), "airport_from": "a1", "airport_to": "a2"})
 
     with rpc_stub(pact, "trips", description) as trips:
         response = post_trip(trips, "a1", "a2")
 
+    assert response.status_code == 201
+    assert response.json == {"id": "7d1e0b", "airport_from": "a1", "airport_to": "a2"}
+    assert response.headers["Location"] == "/trip/7d1e0b"
+
+
+def test_create_trip_on_a_trips_before_1_1_falls_back_to_v1(pact):
+    # Rolling deploy: a trips 1.0.0 instance takes the create_v2 call.
+    description = "a request to create a trip between two airports"
+    returns(create_request(pact, description, v1.CREATE), match.str("7d1e0b"))
+
+    with rpc_stub(pact, "trips", description) as trips:
+        old_release = ReleaseWithout(trips, "create_v2")
+        response = post_trip(old_release, "a1", "a2")
+
+    assert old_release.missing_calls == 1
     assert response.status_code == 201
     assert response.json == {"id": "7d1e0b", "airport_from": "a1", "airport_to": "a2"}
     assert response.headers["Location"] == "/trip/7d1e0b"
@@ -55,7 +75,7 @@ def test_create_trip_answers_201_with_the_new_id(pact):
 def test_rejected_trip_is_422_naming_the_destination(pact, description, airport_to, error, code):
     interaction = rpc_request(
         pact.upon_receiving(description, "Sync").given("an airport exists", id="a1", name="Lisbon"),
-        v1.CREATE,
+        v2.CREATE_V2,
         "a1",
         airport_to,
     )

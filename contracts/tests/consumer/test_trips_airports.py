@@ -7,6 +7,7 @@ from nameko.testing.services import worker_factory
 from contract_testing.pact.consumer import rpc_stub
 from contracts.errors import UnknownAirport
 from service_runtime.rpc import TimedServiceProxy
+from service_testing.records import records_uncached
 from trips.service import TripsService
 
 RPC_TIMEOUT_SECONDS = 5
@@ -18,7 +19,11 @@ def pact(consumer_pact):
 
 
 def trips_with(airports):
-    return worker_factory(TripsService, airports=TimedServiceProxy(airports, RPC_TIMEOUT_SECONDS))
+    return worker_factory(
+        TripsService,
+        airports=TimedServiceProxy(airports, RPC_TIMEOUT_SECONDS),
+        **records_uncached(TripsService),
+    )
 
 
 def test_existing_airport_is_accepted(pact):

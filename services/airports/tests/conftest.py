@@ -1,5 +1,5 @@
 # Patch before anything imports socket or threading: nameko's containers and the
-# test's RPC clients all run on eventlet (see ../shared/notes/stack.md).
+# test's RPC clients all run on eventlet (unpatched, the container tests hang).
 import eventlet
 
 eventlet.monkey_patch()

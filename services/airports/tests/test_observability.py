@@ -26,7 +26,7 @@ def deployed_airports(service_config, tmp_path):
     port = free_port()
     env = {
         "AMQP_URI": service_config["AMQP_URI"],
-        "REDIS_URL": service_config["REDIS_URL"],
+        "REDIS_URL": service_config["REDIS_URIS"]["airports"],
         "REDIS_KEY_PREFIX": service_config["REDIS_KEY_PREFIX"],
         "METRICS_PORT": str(port),
         "LOG_FORMAT": "json",

@@ -73,9 +73,9 @@ def test_request_bodies_are_the_models_the_gateway_validates_with():
     schemas = document()["components"]["schemas"]
     body = document()["paths"]["/trip"]["post"]["requestBody"]["content"]["application/json"]
 
-    assert body["schema"] == {"$ref": "#/components/schemas/NewTrip"}
-    assert schemas["NewTrip"]["additionalProperties"] is False
-    assert set(schemas["NewTrip"]["required"]) == {"airport_from", "airport_to"}
+    assert body["schema"] == {"$ref": "#/components/schemas/CreateTrip"}
+    assert schemas["CreateTrip"]["additionalProperties"] is False
+    assert set(schemas["CreateTrip"]["required"]) == {"airport_from", "airport_to"}
     assert schemas["NewAirport"]["properties"]["airport"]["maxLength"] == 100
 
 

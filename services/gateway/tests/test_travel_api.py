@@ -1,5 +1,7 @@
 """The travel API over real HTTP, with the real airports and trips services."""
 
+import re
+
 import pytest
 import redis
 from http_assertions import assert_error
@@ -7,6 +9,9 @@ from http_assertions import assert_error
 from airports.service import AirportsService
 from gateway.service import GatewayService
 from service_testing.waiting import wait_until
+
+# What the services mint (uuid4().hex): an id echoed from elsewhere would not match.
+MINTED_ID = re.compile("[0-9a-f]{32}")
 
 
 def create_airport(api, name):
@@ -20,6 +25,7 @@ def test_create_airport_is_201_with_location_and_reads_back(api):
 
     assert response.status_code == 201
     body = response.json()
+    assert MINTED_ID.fullmatch(body["id"])
     assert body == {"id": body["id"], "name": "Lisbon"}
     assert response.headers["Location"] == f"/airport/{body['id']}"
     assert api.get(response.headers["Location"]).json() == body
@@ -36,6 +42,7 @@ def test_trip_between_two_airports_is_201_and_reads_back(api):
 
     assert response.status_code == 201
     body = response.json()
+    assert MINTED_ID.fullmatch(body["id"])
     assert body == {"id": body["id"], "airport_from": lisbon, "airport_to": porto}
     assert response.headers["Location"] == f"/trip/{body['id']}"
     assert api.get(f"/trip/{body['id']}").json() == body
@@ -153,14 +160,42 @@ def test_request_id_is_echoed_and_tags_every_service_call(api, caplog):
     )
 
     assert response.headers["X-Request-Id"] == "req-42"
-    expected = {
-        ("gateway.create_trip ", "UnknownAirport"),
-        ("trips.create ", "UnknownAirport"),
-        ("airports.get ", "NotFound"),
-    }
+    assert_every_hop_logged(
+        caplog,
+        "req-42",
+        {
+            ("gateway.create_trip ", "UnknownAirport"),
+            ("trips.create_v2 ", "UnknownAirport"),
+            ("airports.get ", "NotFound"),
+        },
+    )
+
+
+def test_request_id_travels_with_the_event_a_call_dispatches(api, caplog):
+    caplog.set_level("INFO", logger="calls")
+
+    response = api.post("/messages", json={"message": "hi"}, headers={"X-Request-Id": "req-43"})
+
+    assert response.status_code == 201, response.text
+    # messages.save_message dispatches message_created; the gateway's handler of that
+    # event runs in a worker of its own, which only the event's headers can tag.
+    assert_every_hop_logged(
+        caplog,
+        "req-43",
+        {
+            ("gateway.create_message ", " ok "),
+            ("messages.save_message ", " ok "),
+            ("gateway.relay_message_created ", " ok "),
+        },
+    )
+
+
+def assert_every_hop_logged(caplog, request_id, expected):
+    """Each ``(line start, outcome)`` in ``expected`` is logged, tagged with ``request_id``."""
 
     def logged():
-        tagged = [r.getMessage() for r in caplog.records if "request_id=req-42" in r.getMessage()]
+        tag = f"request_id={request_id} "
+        tagged = [r.getMessage() for r in caplog.records if tag in r.getMessage()]
         return {
             (start, outcome)
             for start, outcome in expected
@@ -177,5 +212,5 @@ def test_a_missing_or_unacceptable_request_id_is_replaced(api):
     generated = api.get("/airport/x").headers["X-Request-Id"]
     replaced = api.get("/airport/x", headers={"X-Request-Id": "bad id\twith spaces"})
 
-    assert len(generated) == 32
+    assert MINTED_ID.fullmatch(generated)
     assert replaced.headers["X-Request-Id"] not in ("", "bad id\twith spaces")

@@ -1,5 +1,7 @@
 """Unit tests of the entrypoints alone: store and event dispatcher are mocks (worker_factory)."""
 
+from unittest.mock import Mock, call
+
 import pytest
 from nameko.testing.services import worker_factory
 
@@ -18,15 +20,22 @@ def test_save_stores_the_trimmed_text_and_returns_the_saved_message():
     service.store.save.assert_called_once_with("hello")
 
 
-def test_save_dispatches_message_created_with_id_text_and_times():
-    service = worker_factory(MessagesService)
-    service.store.save.return_value = SAVED
+def test_save_stores_then_dispatches_message_created_with_id_text_and_times():
+    # One parent mock records the store write and the event in the order they happen:
+    # announcing a message that was never stored would send readers to a 404.
+    calls = Mock()
+    calls.store_save.return_value = SAVED
+    service = worker_factory(MessagesService, dispatch=calls.dispatch)
+    service.store.save = calls.store_save
 
     service.save_message("hello")
 
-    service.dispatch.assert_called_once_with(
-        "message_created", {"id": "m1", "text": "hello", "created": 1_000, "expires": 61_000}
-    )
+    assert calls.mock_calls == [
+        call.store_save("hello"),
+        call.dispatch(
+            "message_created", {"id": "m1", "text": "hello", "created": 1_000, "expires": 61_000}
+        ),
+    ]
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * (MESSAGE_TEXT_MAX_LENGTH + 1), 42, None])

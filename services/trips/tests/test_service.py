@@ -1,5 +1,6 @@
 """The trips service with the real airports service, over real RabbitMQ and Redis."""
 
+import re
 import time
 
 import eventlet
@@ -39,6 +40,16 @@ def test_trip_between_existing_airports_reads_back(airports, trips):
     trip_id = trips.create(lisbon, porto)
 
     assert trips.get(trip_id) == {"id": trip_id, "airport_from": lisbon, "airport_to": porto}
+
+
+def test_create_v2_answers_with_the_stored_trip(airports, trips):
+    lisbon, porto = airports.create("Lisbon"), airports.create("Porto")
+
+    trip = trips.create_v2(lisbon, porto)
+
+    assert re.fullmatch("[0-9a-f]{32}", trip["id"])
+    assert trip == {"id": trip["id"], "airport_from": lisbon, "airport_to": porto}
+    assert trips.get(trip["id"]) == trip
 
 
 def test_unknown_airport_is_refused_with_its_field(airports, trips):

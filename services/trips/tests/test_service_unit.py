@@ -1,25 +1,45 @@
 """Unit tests of the entrypoints alone: store and airports proxy are mocks."""
 
+from unittest.mock import Mock, call
+
 import pytest
 from nameko.testing.services import worker_factory
 
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
-from service_runtime.record_cache import Records
+from contracts.trips.v1 import Trip
+from service_testing.records import records_uncached
 from trips.service import TripsService
+
+STORED = Trip(id="t1", airport_from="a1", airport_to="a2")
 
 
 def trips_worker():
-    # A real cache, turned off: each lookup reaches the mocked airports proxy.
-    return worker_factory(TripsService, airport_records=Records(size=0, seconds=1))
+    # Caching off: each lookup reaches the mocked airports proxy.
+    return worker_factory(TripsService, **records_uncached(TripsService))
 
 
-def test_create_checks_both_airports_then_stores():
+def service_with_one_call_log():
+    """A worker whose airports lookups and store writes are recorded in one ordered list."""
+    calls = Mock()
+    calls.store_create.return_value = STORED
     service = trips_worker()
-    service.store.create.return_value = "t1"
+    service.airports.get = calls.airports_get
+    service.store.create = calls.store_create
+    return service, calls
 
-    assert service.create("a1", "a2") == "t1"
-    assert [c.args for c in service.airports.get.call_args_list] == [("a1",), ("a2",)]
-    service.store.create.assert_called_once_with("a1", "a2")
+
+@pytest.mark.parametrize(
+    ("method", "answer"), [("create", STORED.id), ("create_v2", STORED.model_dump())]
+)
+def test_create_checks_both_airports_before_it_stores(method, answer):
+    service, calls = service_with_one_call_log()
+
+    assert getattr(service, method)("a1", "a2") == answer
+    assert calls.mock_calls == [
+        call.airports_get("a1"),
+        call.airports_get("a2"),
+        call.store_create("a1", "a2"),
+    ]
 
 
 def test_same_airport_is_refused_before_any_rpc():

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from contracts.airports import SERVICE_NAME
 from contracts.errors import InvalidArgument, NotFound
+from contracts.ids import EntityId
 from contracts.interface import RpcMethod
 
 AIRPORT_NAME_MAX_LENGTH = 100
@@ -19,7 +20,6 @@ AIRPORT_NAME_MAX_LENGTH = 100
 AirportName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=AIRPORT_NAME_MAX_LENGTH)
 ]
-EntityId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class CreateAirport(BaseModel):
@@ -41,7 +41,7 @@ class GetAirport(BaseModel):
 class Airport(BaseModel):
     """Result of ``airports.get``."""
 
-    id: str
+    id: EntityId
     name: str
 
 

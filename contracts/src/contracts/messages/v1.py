@@ -23,6 +23,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts.errors import InvalidArgument, NotFound
+from contracts.ids import EntityId
 from contracts.interface import Event, RpcMethod
 from contracts.messages import SERVICE_NAME
 
@@ -36,7 +37,6 @@ MAX_PAGE_SIZE = 100
 MessageText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
 ]
-MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 
@@ -53,7 +53,7 @@ class GetMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: MessageId
+    id: EntityId
 
 
 class GetAllMessages(BaseModel):
@@ -67,7 +67,7 @@ class GetAllMessages(BaseModel):
 class MessageCreated(BaseModel):
     """Payload of the ``message_created`` event."""
 
-    id: str
+    id: EntityId
     text: str
     created: int
     expires: int

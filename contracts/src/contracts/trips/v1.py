@@ -1,5 +1,7 @@
 """trips v1: ``create(airport_from, airport_to) -> id`` and ``get(id) -> Trip``.
 
+(``create_v2``, answering with the stored ``Trip``, is in ``contracts.trips.v2``.)
+
 ``create`` raises ``InvalidArgument``, ``UnknownAirport`` or ``SameAirport``;
 ``get`` raises ``NotFound``.
 """
@@ -8,14 +10,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.airports.v1 import EntityId
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
+from contracts.ids import EntityId
 from contracts.interface import RpcMethod
 from contracts.trips import SERVICE_NAME
 
 
 class CreateTrip(BaseModel):
-    """Arguments of ``trips.create``."""
+    """Arguments of ``trips.create`` and ``create_v2``; also the gateway's ``POST /trip`` body."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,11 +34,11 @@ class GetTrip(BaseModel):
 
 
 class Trip(BaseModel):
-    """Result of ``trips.get``."""
+    """Result of ``trips.get`` and ``create_v2``."""
 
-    id: str
-    airport_from: str
-    airport_to: str
+    id: EntityId
+    airport_from: EntityId
+    airport_to: EntityId
 
 
 CREATE = RpcMethod(

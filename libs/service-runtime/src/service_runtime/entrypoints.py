@@ -1,7 +1,7 @@
 """``rpc``: nameko's RPC entrypoint with the project's error policy built in.
 
-* The typed errors of ``contracts.errors`` are expected: nameko logs them as
-  warnings, not as crashes.
+* Every ``contracts.errors.ServiceError`` is expected: nameko logs it as a
+  warning, not as a crash.
 * A storage outage (Redis refusing or timing out) reaches the caller as the typed
   ``ServiceUnavailable`` (503 at the gateway) instead of an opaque remote
   ``ConnectionError`` that the gateway could only report as a 500.
@@ -26,7 +26,7 @@ from nameko.constants import (
 )
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
-from contracts.errors import EXPECTED_ERRORS, ServiceUnavailable
+from contracts.errors import ServiceError, ServiceUnavailable
 from service_runtime.rpc import RPC_PERSISTENT_MESSAGES, publish_options
 
 STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
@@ -66,7 +66,7 @@ class ServiceRpc(Rpc):
     def __init__(
         self, expected_exceptions: tuple[type[Exception], ...] = (), **kwargs: Any
     ) -> None:
-        super().__init__(expected_exceptions=EXPECTED_ERRORS + tuple(expected_exceptions), **kwargs)
+        super().__init__(expected_exceptions=(ServiceError, *expected_exceptions), **kwargs)
 
     def handle_result(
         self, message: Any, worker_ctx: Any, result: Any, exc_info: ExcInfo | None

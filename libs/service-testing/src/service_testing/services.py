@@ -1,7 +1,12 @@
-"""The one registry of the services: where each one's config is and what ``nameko run`` serves.
+"""The one registry of the services: config, class, Redis database and the services each calls.
 
-Standard library only: tools/devstack.py imports this module from the checkout
-before any venv exists. compose.yaml names the same classes for the images.
+Standard library only: tools/devstack.py and noxfile.py import this module from the
+checkout before any venv exists. Read by devstack (what to start, in order), nox
+(which services a service's tests run for real: the ones it calls), the test
+launchers and the image builds of the integration tests; compose.yaml's services,
+build arguments (which the image's healthcheck runs with) and dependencies, each
+config.yaml's Redis database and each class's RPC dependencies are checked against
+it by libs/service-testing/tests/test_services_registry.py.
 """
 
 from __future__ import annotations
@@ -19,12 +24,24 @@ class ServiceSpec:
     config: str  # the config.yaml, relative to a checkout's root
     target: str  # "package.module:ServiceClass" (naming the class keeps nameko off the
     # route mixins a service module imports)
+    redis_db: int | None = None  # its database on a shared local Redis (config.yaml default)
+    calls: tuple[str, ...] = ()  # the services it calls over RPC (its TimedRpcProxy targets)
 
 
 # Start order: the gateway last, so its /ready is the only thing left to wait for.
 SERVICES: dict[str, ServiceSpec] = {
-    "airports": ServiceSpec("services/airports/config.yaml", "airports.service:AirportsService"),
-    "trips": ServiceSpec("services/trips/config.yaml", "trips.service:TripsService"),
-    "messages": ServiceSpec("services/messages/config.yaml", "messages.service:MessagesService"),
-    "gateway": ServiceSpec("services/gateway/config.yaml", "gateway.service:GatewayService"),
+    "airports": ServiceSpec(
+        "services/airports/config.yaml", "airports.service:AirportsService", redis_db=1
+    ),
+    "trips": ServiceSpec(
+        "services/trips/config.yaml", "trips.service:TripsService", redis_db=2, calls=("airports",)
+    ),
+    "messages": ServiceSpec(
+        "services/messages/config.yaml", "messages.service:MessagesService", redis_db=3
+    ),
+    "gateway": ServiceSpec(
+        "services/gateway/config.yaml",
+        "gateway.service:GatewayService",
+        calls=("airports", "trips", "messages"),
+    ),
 }

@@ -4,6 +4,10 @@ Text a person typed is also refused when it holds control characters (C0, DEL,
 C1: NUL, escape sequences, carriage returns...), which would corrupt logs, terminals
 and other clients' displays: airport names allow none, messages allow line breaks
 (``\n``) and tabs, which the page shows as typed.
+
+A body with the same fields as an RPC method's arguments is that contract's model
+(``POST /trip`` is ``contracts.trips.v1.CreateTrip``); only bodies whose names
+differ from the RPC arguments get a model here.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Annotated, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from werkzeug.wrappers import Request
 
-from contracts.airports.v1 import AirportName, EntityId
+from contracts.airports.v1 import AirportName
 from contracts.messages.v1 import MessageText
 from contracts.validation import validate
 from gateway import strict_json
@@ -47,15 +51,6 @@ class NewAirport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     airport: PlainName
-
-
-class NewTrip(BaseModel):
-    """``POST /trip``"""
-
-    model_config = ConfigDict(extra="forbid")
-
-    airport_from: EntityId
-    airport_to: EntityId
 
 
 class NewMessage(BaseModel):

@@ -136,14 +136,18 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, s
     return body
 
 
+def status_of(error_type: type[ServiceError]) -> int | None:
+    """The HTTP status of ``error_type``: its own entry or its nearest listed base's."""
+    for base in error_type.__mro__:
+        if base in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[base]
+    return None
+
+
 def response_from_exception(exc: BaseException) -> Response:
     """The HTTP response for any exception that escaped a route."""
-    if isinstance(exc, ServiceError):
-        for error_type in type(exc).__mro__:
-            if error_type in STATUS_BY_ERROR:
-                return json_response(
-                    STATUS_BY_ERROR[error_type], error_body(exc.code, exc.message, exc.field)
-                )
+    if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
+        return json_response(status, error_body(exc.code, exc.message, exc.field))
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         headers = dict(exc.get_headers())  # keeps Allow: on 405
         headers.pop("Content-Type", None)

@@ -27,14 +27,14 @@ from typing_extensions import TypedDict, is_typeddict
 from werkzeug import exceptions as http_errors
 
 from contracts.airports.v1 import GET as GET_AIRPORT
-from contracts.airports.v1 import EntityId
 from contracts.airports.v2 import CREATE_V2
 from contracts.errors import InvalidArgument, ServiceTimeout, ServiceUnavailable
+from contracts.ids import EntityId
 from contracts.interface import RpcMethod
-from contracts.messages.v1 import GET_ALL_MESSAGES, GET_MESSAGE, SAVE_MESSAGE, MessageId, PageSize
-from contracts.trips.v1 import CREATE as CREATE_TRIP
+from contracts.messages.v1 import GET_ALL_MESSAGES, GET_MESSAGE, SAVE_MESSAGE, PageSize
 from contracts.trips.v1 import GET as GET_TRIP
-from contracts.trips.v1 import Trip
+from contracts.trips.v1 import CreateTrip, Trip
+from contracts.trips.v2 import CREATE_V2 as CREATE_TRIP
 from gateway import bodies
 from gateway.errors import MalformedJson, StreamFull, response_from_exception
 from gateway.routes.page import CONTENT_TYPES
@@ -152,7 +152,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/trip",
         "Create a trip between two airports",
         Content(201, schema=Trip),
-        body=bodies.NewTrip,
+        body=CreateTrip,
         calls=(CREATE_TRIP,),
     ),
     Operation(
@@ -187,7 +187,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Read a message (404 once expired)",
         Content(200, schema=GET_MESSAGE.result),
         calls=(GET_MESSAGE,),
-        params={"message_id": MessageId},
+        params={"message_id": EntityId},
         tag="messenger",
     ),
     Operation(

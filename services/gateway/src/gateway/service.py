@@ -38,5 +38,3 @@ class GatewayService(
     live_feed = LiveFeed()
     airport_records = RecordCache()
     trip_records = RecordCache()
-
-    required_services = ("airports", "trips", "messages")

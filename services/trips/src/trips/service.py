@@ -1,7 +1,7 @@
 """The trips Nameko service: thin RPC entrypoints over ``TripStore``.
 
-``create`` asks the airports service whether both airports exist, so a trip
-never points at an airport that was never created.
+``create`` (and ``create_v2``) asks the airports service whether both airports
+exist, so a trip never points at an airport that was never created.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import eventlet
 from contracts.airports import SERVICE_NAME as AIRPORTS
 from contracts.errors import NotFound, SameAirport, UnknownAirport
 from contracts.trips import SERVICE_NAME
-from contracts.trips.v1 import CreateTrip, GetTrip
+from contracts.trips.v1 import CreateTrip, GetTrip, Trip
 from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
@@ -34,6 +34,22 @@ class TripsService(Pingable):
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
+        return self._create(airport_from, airport_to).id
+
+    @rpc
+    def create_v2(self, airport_from: str, airport_to: str) -> dict:
+        """v2 of ``create`` (since 1.1.0): answers with the stored trip, not just the id."""
+        return self._create(airport_from, airport_to).model_dump()
+
+    @rpc
+    def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
+        args = validate(GetTrip, {"id": id})
+        trip = self.store.get(args.id)
+        if trip is None:
+            raise NotFound(f"trip {args.id!r} not found", field="id")
+        return trip.model_dump()
+
+    def _create(self, airport_from: str, airport_to: str) -> Trip:
         args = validate(CreateTrip, {"airport_from": airport_from, "airport_to": airport_to})
         if args.airport_from == args.airport_to:
             raise SameAirport("a trip must go to a different airport", field="airport_to")
@@ -45,14 +61,6 @@ class TripsService(Pingable):
             if error is not None:
                 raise error
         return self.store.create(args.airport_from, args.airport_to)
-
-    @rpc
-    def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
-        args = validate(GetTrip, {"id": id})
-        trip = self.store.get(args.id)
-        if trip is None:
-            raise NotFound(f"trip {args.id!r} not found", field="id")
-        return trip.model_dump()
 
     def _require_airport(self, field: str, airport_id: str) -> None:
         try:

@@ -13,10 +13,11 @@ from service_runtime.store import RedisStore
 
 
 class TripStore(RedisStore):
-    def create(self, airport_from: str, airport_to: str) -> str:
+    def create(self, airport_from: str, airport_to: str) -> Trip:
+        """A new trip under a fresh id, stored and returned as stored."""
         trip = Trip(id=uuid.uuid4().hex, airport_from=airport_from, airport_to=airport_to)
         self.save(trip)
-        return trip.id
+        return trip
 
     def save(self, trip: Trip) -> None:
         """Store ``trip`` under its own id (provider-state set-up uses fixed ids)."""

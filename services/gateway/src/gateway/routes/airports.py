@@ -1,36 +1,34 @@
 """``/airport``: create and read airports through the airports service.
 
-Creating calls ``create_v2`` (airports >= 1.1.0 answers with the stored record).
-During a rolling deploy an airports 1.0.0 instance on the same queue answers it
-with ``MethodNotFound``; the route then uses v1 ``create``, which every version
-serves. The fallback (and with it this gateway's use of v1 ``create``) goes once
-no airports < 1.1.0 runs anywhere: see contracts/README.md.
+Creating calls ``create_v2`` (airports >= 1.1.0 answers with the stored record),
+falling back to v1 ``create`` on an older instance (``gateway.versions``).
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Request, Response
 
+from contracts.airports import v1, v2
 from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import http
+from gateway.versions import call_newest
 from service_runtime.record_cache import Records
-
-log = logging.getLogger(__name__)
+from service_runtime.rpc import TimedServiceProxy
 
 
 class AirportRoutes:
-    airports: Any  # TimedServiceProxy, injected by the service class
+    airports: TimedServiceProxy
     airport_records: Records  # airports never change once created
 
     @http("POST", "/airport")
     def create_airport(self, request: Request) -> Response:
-        body = parse_body(request, NewAirport)
-        airport = self._create_airport(body.airport)
+        name = parse_body(request, NewAirport).airport
+        # v1 answers with the id only; it stores the name it was given, which the
+        # gateway validated (and trimmed) with the same contract type.
+        airport = call_newest(
+            self.airports, v2.CREATE_V2, v1.CREATE, (name,), lambda id_: {"id": id_, "name": name}
+        )
         self.airport_records.put(airport["id"], airport)
         return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
 
@@ -38,12 +36,3 @@ class AirportRoutes:
     def get_airport(self, request: Request, airport_id: str) -> Response:
         airport = self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
         return json_response(200, airport)
-
-    def _create_airport(self, name: str) -> dict[str, str]:
-        try:
-            return self.airports.create_v2(name)
-        except MethodNotFound:
-            log.info("an airports instance without create_v2 answered; using v1 create")
-            # v1 answers with the id only; v1 stores the name it was given, which
-            # the gateway validated (and trimmed) with the same contract type.
-            return {"id": self.airports.create(name), "name": name}

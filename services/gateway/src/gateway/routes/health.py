@@ -1,4 +1,9 @@
-"""``/health`` (the process serves) and ``/ready`` (every service answers a ping)."""
+"""``/health`` (the process serves) and ``/ready`` (every service answers a ping).
+
+The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
+class declares: a route that starts calling a new service makes readiness wait
+for it without a second list to keep.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_body, json_response
 from gateway.http import http
+from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
 
 READINESS_TIMEOUT = Setting(
@@ -19,9 +25,18 @@ READINESS_TIMEOUT = Setting(
 )
 
 
+def rpc_dependencies(service_class: type) -> tuple[str, ...]:
+    """Attribute names of the ``TimedRpcProxy`` dependencies of ``service_class``, in order."""
+    names = {
+        name: None
+        for cls in reversed(service_class.__mro__)
+        for name, value in vars(cls).items()
+        if isinstance(value, TimedRpcProxy)
+    }
+    return tuple(names)
+
+
 class HealthRoutes:
-    # Names of the service's TimedRpcProxy attributes that must answer for /ready.
-    required_services: tuple[str, ...] = ()
     config = Config()
 
     @http("GET", "/health")
@@ -31,9 +46,10 @@ class HealthRoutes:
     @http("GET", "/ready")
     def ready(self, request: Request) -> Response:
         timeout = READINESS_TIMEOUT.read(self.config)
-        pool = eventlet.GreenPool(len(self.required_services))
-        answers = pool.imap(lambda name: self._answers_ping(name, timeout), self.required_services)
-        missing = [name for name, ok in zip(self.required_services, answers, strict=True) if not ok]
+        services = rpc_dependencies(type(self))
+        pool = eventlet.GreenPool(len(services))
+        answers = pool.imap(lambda name: self._answers_ping(name, timeout), services)
+        missing = [name for name, ok in zip(services, answers, strict=True) if not ok]
         if missing:
             return json_response(
                 503,
@@ -42,7 +58,7 @@ class HealthRoutes:
                     "missing": missing,
                 },
             )
-        return json_response(200, {"status": "ready", "services": list(self.required_services)})
+        return json_response(200, {"status": "ready", "services": list(services)})
 
     def _answers_ping(self, attribute: str, timeout: float) -> bool:
         try:

@@ -25,6 +25,7 @@ from gateway.errors import json_response
 from gateway.http import http
 from gateway.live_feed import MessageHub
 from gateway.query_args import int_arg
+from service_runtime.rpc import TimedServiceProxy
 
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
 STREAM_HEADERS = {
@@ -44,7 +45,7 @@ def page_size(request: Request) -> dict[str, int]:
 
 
 class MessageRoutes:
-    messages: Any  # TimedServiceProxy, injected by the service class
+    messages: TimedServiceProxy
     live_feed: MessageHub
 
     @http("POST", "/messages")

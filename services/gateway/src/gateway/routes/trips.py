@@ -1,28 +1,39 @@
-"""``/trip``: create and read trips through the trips service."""
+"""``/trip``: create and read trips through the trips service.
+
+Creating calls ``create_v2`` (trips >= 1.1.0 answers with the stored trip), falling
+back to v1 ``create`` on an older instance (``gateway.versions``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 from werkzeug.wrappers import Request, Response
 
-from gateway.bodies import NewTrip, parse_body
+from contracts.trips import v1, v2
+from gateway.bodies import parse_body
 from gateway.errors import json_response
 from gateway.http import http
+from gateway.versions import call_newest
 from service_runtime.record_cache import Records
+from service_runtime.rpc import TimedServiceProxy
 
 
 class TripRoutes:
-    trips: Any  # TimedServiceProxy, injected by the service class
+    trips: TimedServiceProxy
     trip_records: Records  # trips never change once created
 
     @http("POST", "/trip")
     def create_trip(self, request: Request) -> Response:
-        body = parse_body(request, NewTrip)
-        trip_id = self.trips.create(body.airport_from, body.airport_to)
-        trip = {"id": trip_id, "airport_from": body.airport_from, "airport_to": body.airport_to}
-        self.trip_records.put(trip_id, trip)
-        return json_response(201, trip, {"Location": f"/trip/{trip_id}"})
+        body = parse_body(request, v1.CreateTrip)
+        trip = call_newest(
+            self.trips,
+            v2.CREATE_V2,
+            v1.CREATE,
+            (body.airport_from, body.airport_to),
+            # v1 answers with the id only; it stored the two ids it was given.
+            lambda trip_id: {"id": trip_id, **body.model_dump()},
+        )
+        self.trip_records.put(trip["id"], trip)
+        return json_response(201, trip, {"Location": f"/trip/{trip['id']}"})
 
     @http("GET", "/trip/<string:trip_id>")
     def get_trip(self, request: Request, trip_id: str) -> Response:

@@ -1,0 +1,59 @@
+"""The service registry against what repeats it: compose.yaml, config.yaml, the classes."""
+
+import importlib
+import re
+
+import pytest
+import yaml
+
+from service_runtime.rpc import TimedRpcProxy
+from service_testing.services import REPO_ROOT, SERVICES
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["services"]
+REDIS_DATABASE = re.compile(r"redis://[^/\s\"}]+/(\d+)")
+
+
+def service_class(target):
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def test_compose_builds_exactly_the_registered_services():
+    built = {name for name, service in COMPOSE.items() if "build" in service}
+
+    assert built == set(SERVICES)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_builds_each_service_with_its_registered_class(name):
+    args = COMPOSE[name]["build"]["args"]
+
+    assert (args["SERVICE"], args["SERVICE_CLASS"]) == (name, SERVICES[name].target)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_compose_starts_each_service_after_what_it_calls_and_its_redis(name):
+    spec = SERVICES[name]
+    wanted = set(spec.calls) | ({f"redis-{name}"} if spec.redis_db is not None else set())
+
+    assert wanted <= set(COMPOSE[name]["depends_on"])
+    assert wanted <= set(COMPOSE)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_config_yaml_defaults_to_the_registered_redis_database(name):
+    spec = SERVICES[name]
+    databases = {int(db) for db in REDIS_DATABASE.findall((REPO_ROOT / spec.config).read_text())}
+
+    assert databases == ({spec.redis_db} if spec.redis_db is not None else set())
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_each_class_is_the_registered_service_and_calls_the_registered_services(name):
+    cls = service_class(SERVICES[name].target)
+    proxies = [
+        value for c in cls.__mro__ for value in vars(c).values() if isinstance(value, TimedRpcProxy)
+    ]
+
+    assert cls.name == name
+    assert sorted(proxy.target_service for proxy in proxies) == sorted(SERVICES[name].calls)
