@@ -16,14 +16,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from service_testing.waiting import wait_until
 
 JSON = {"Content-Type": "application/json"}
-# Rules of the hostile-clients issue that the gateway's HTTP/JSON layer does not enforce
-# yet (that work is on its own branch). Strict: once it lands these start passing, the
-# run fails, and the mark is dropped, so the expectations cannot be forgotten.
-awaiting_strict_input = pytest.mark.xfail(
-    strict=True, reason="the gateway's strict HTTP/JSON input rules (hostile-clients issue)"
-)
-
-
 def post(stack, path, body: bytes, headers=JSON):
     return requests.post(f"{stack.url}{path}", data=body, headers=headers, timeout=15)
 
@@ -94,7 +86,6 @@ def test_huge_numbers_are_400(stack, body):
     assert_json_error(post(stack, "/airport", body), 400)
 
 
-@awaiting_strict_input
 def test_huge_number_errors_do_not_quote_python_internals(stack):
     response = post(stack, "/airport", b'{"airport": ' + b"9" * 5000 + b"}")
 
@@ -108,7 +99,6 @@ def test_page_sizes_out_of_range_or_not_integers_are_400(stack, limit):
     assert_json_error(response, 400, "INVALID_ARGUMENT")
 
 
-@awaiting_strict_input
 @pytest.mark.parametrize("limit", ["\u0665", " 5", "+5"])  # Arabic-Indic five, space, sign
 def test_page_sizes_take_plain_ascii_digits_only(stack, limit):
     response = requests.get(f"{stack.url}/messages", params={"limit": limit}, timeout=15)
@@ -122,7 +112,6 @@ def test_moderately_nested_json_is_an_invalid_argument(stack):
     assert_json_error(post(stack, "/airport", body), 400, "INVALID_ARGUMENT")
 
 
-@awaiting_strict_input
 @pytest.mark.parametrize("depth", [1_000, 8_000])  # 8 000: just under MAX_BODY_BYTES
 def test_deeply_nested_json_is_400_not_a_crash(stack, depth):
     body = b'{"airport": ' + b"[" * depth + b"]" * depth + b"}"
@@ -130,7 +119,6 @@ def test_deeply_nested_json_is_400_not_a_crash(stack, depth):
     assert_json_error(post(stack, "/airport", body), 400, "MALFORMED_JSON")
 
 
-@awaiting_strict_input
 @pytest.mark.parametrize("name", ["a\x00b", "tab\there", "bell\x07"])
 def test_nul_and_control_characters_in_names_are_400_naming_the_field(stack, name):
     response = requests.post(f"{stack.url}/airport", json={"airport": name}, timeout=15)
@@ -139,7 +127,6 @@ def test_nul_and_control_characters_in_names_are_400_naming_the_field(stack, nam
     assert response.json()["field"] == "airport"
 
 
-@awaiting_strict_input
 @pytest.mark.parametrize(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 )
@@ -179,7 +166,6 @@ def test_an_oversized_body_sent_whole_on_a_kept_alive_connection_gets_its_413_js
     assert_413_json(send_whole_then_read(stack, 1_000_000, "keep-alive"))
 
 
-@awaiting_strict_input
 def test_an_oversized_body_sent_whole_then_connection_close_gets_its_413_json(stack):
     # The gateway answers 413 before reading the body, then closes with the body unread:
     # the kernel resets the connection and the client never sees the answer. Needs a

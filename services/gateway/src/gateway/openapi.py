@@ -36,7 +36,17 @@ from contracts.trips.v1 import GET as GET_TRIP
 from contracts.trips.v1 import CreateTrip, Trip
 from contracts.trips.v2 import CREATE_V2 as CREATE_TRIP
 from gateway import bodies
-from gateway.errors import MalformedJson, StreamFull, response_from_exception
+from gateway.errors import (
+    HostNotAllowed,
+    MalformedJson,
+    MalformedRequest,
+    OriginNotAllowed,
+    RequestTimeout,
+    StreamFull,
+    TooManyStreams,
+    UnsupportedMediaType,
+    response_from_exception,
+)
 from gateway.routes.page import CONTENT_TYPES
 
 JSON = "application/json"
@@ -68,11 +78,15 @@ class Ready(TypedDict):
 
 
 # Errors an operation can raise besides its RPC methods' own.
+# Any request: the connection layer's framing and Host checks (gateway.connection, .http).
+REQUEST_ERRORS = (MalformedRequest, HostNotAllowed)
 BODY_ERRORS = (
     MalformedJson,
     InvalidArgument,
     http_errors.RequestEntityTooLarge,
-    http_errors.UnsupportedMediaType,
+    UnsupportedMediaType,
+    OriginNotAllowed,
+    RequestTimeout,
 )
 OUTAGE_ERRORS = (ServiceUnavailable, ServiceTimeout)
 # A path parameter holding an encoded "/" matches no route.
@@ -107,7 +121,7 @@ class Operation:
 
     def raised(self) -> tuple[type[Exception], ...]:
         """Every error this operation can answer with."""
-        found: list[type[Exception]] = list(self.errors)
+        found: list[type[Exception]] = [*self.errors, *REQUEST_ERRORS]
         if self.body is not None:
             found += BODY_ERRORS
         for method in self.calls:
@@ -195,7 +209,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/messages/stream",
         "The live feed: one `message_created` Server-Sent Event per new message",
         Content(200, EVENT_STREAM),
-        errors=(StreamFull,),
+        errors=(StreamFull, TooManyStreams),
         tag="messenger",
     ),
     Operation("GET", "/", "The messenger page", Content(200, HTML), tag="pages"),
