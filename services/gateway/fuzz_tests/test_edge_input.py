@@ -16,6 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from service_testing.waiting import wait_until
 
 JSON = {"Content-Type": "application/json"}
+
+
 def post(stack, path, body: bytes, headers=JSON):
     return requests.post(f"{stack.url}{path}", data=body, headers=headers, timeout=15)
 
