@@ -36,6 +36,9 @@ RPC_TIMEOUT_SECONDS = 3.0
 ANSWER_BOUND_SECONDS = RPC_TIMEOUT_SECONDS + 1.5
 # An answer that the broker is unreachable must come well before the RPC timeout.
 BROKER_DOWN_BOUND_SECONDS = 2.0
+# /ready's own bound here; its default (1 s) is what an ignored setting would give.
+READINESS_TIMEOUT_SECONDS = 0.3
+READINESS_PROBES = 5
 OUTAGE_SECONDS = 5.0
 RECOVERY_SECONDS = 30.0
 # This many correct answers in a row, to the end of the stream, is "serving again".
@@ -86,6 +89,7 @@ def stack(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[Gateway]:
             "REDIS_URL": owned_brokers.redis_url,
             "REDIS_KEY_PREFIX": prefix,
             "RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
+            "READINESS_TIMEOUT_SECONDS": str(READINESS_TIMEOUT_SECONDS),
         }
         launcher = IntegrationLauncher(tmp_path, env)
         try:
@@ -141,7 +145,10 @@ def recovered_since(outcomes: list[Outcome]) -> float | None:
 
 
 def stream_through_outage(
-    gateway: Gateway, stop: Callable[[], None], start: Callable[[], None]
+    gateway: Gateway,
+    stop: Callable[[], None],
+    start: Callable[[], None],
+    while_down: Callable[[], None] = lambda: None,
 ) -> OutageRecord:
     expected = create_airports(gateway.url)
     with RequestStream(gateway.url, expected, pace=PACE_SECONDS) as stream:
@@ -149,7 +156,8 @@ def stream_through_outage(
         stopping_at = time.monotonic()
         stop()
         stopped_at = time.monotonic()
-        time.sleep(OUTAGE_SECONDS)  # the outage itself, under the stream
+        while_down()
+        time.sleep(max(0.0, stopped_at + OUTAGE_SECONDS - time.monotonic()))  # the outage
         start()
         restarted_at = time.monotonic()
         wait_until(
@@ -185,10 +193,25 @@ def test_rabbitmq_outage_is_503_at_once_and_recovers_by_itself(stack, owned_brok
 
         return run
 
-    record = stream_through_outage(stack, rabbitmqctl("stop_app"), rabbitmqctl("start_app"))
+    readiness: list[tuple[int, float]] = []
 
+    def probe_readiness() -> None:
+        for _ in range(READINESS_PROBES):
+            started = time.monotonic()
+            response = requests.get(f"{stack.url}/ready", timeout=30)
+            readiness.append((response.status_code, time.monotonic() - started))
+
+    record = stream_through_outage(
+        stack, rabbitmqctl("stop_app"), rabbitmqctl("start_app"), probe_readiness
+    )
+
+    slowest_ready = max(seconds for _, seconds in readiness)
     report(record.summary("RabbitMQ stop_app/start_app"))
+    report(f"/ready while RabbitMQ is down: {readiness}; slowest {slowest_ready:.2f} s")
     assert_clients_saw_only_bounded_503_504(record, BROKER_DOWN_BOUND_SECONDS)
+    assert {status for status, _ in readiness} == {503}
+    # Well before the 1 s default: the configured bound is what holds.
+    assert slowest_ready < READINESS_TIMEOUT_SECONDS + 0.4
 
 
 def test_redis_outage_is_503_and_recovers_by_itself(stack, owned_brokers, report):

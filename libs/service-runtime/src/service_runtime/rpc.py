@@ -21,6 +21,7 @@ broker to another instance, so the timeout must leave room for that failover.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import eventlet
@@ -73,19 +74,37 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         return TimedServiceProxy(
-            super().get_dependency(worker_ctx), self.timeout, self.publish_timeout
+            super().get_dependency(worker_ctx),
+            self.timeout,
+            self.publish_timeout,
+            self.wait_until_replies_consumed,
         )
+
+    def wait_until_replies_consumed(self) -> None:
+        """Block until this service consumes its reply queue.
+
+        The web server answers as soon as the process starts, possibly before the
+        reply queue is declared; a reply sent before then is dropped by the broker,
+        and the call would wait for nothing until its timeout.
+        """
+        # nameko has no public "consumers ready"; this is the event its start waits on.
+        self.rpc_reply_listener.queue_consumer._consumers_ready.wait()
 
 
 class TimedServiceProxy:
     """Calls ``proxy.<method>(...)`` with the bounded wait; ``with_timeout`` narrows it."""
 
     def __init__(
-        self, proxy: Any, timeout: float, publish_timeout: float = RPC_PUBLISH_TIMEOUT.default
+        self,
+        proxy: Any,
+        timeout: float,
+        publish_timeout: float = RPC_PUBLISH_TIMEOUT.default,
+        before_publish: Callable[[], None] = lambda: None,
     ) -> None:
         self._proxy = proxy
         self.timeout = timeout
         self.publish_timeout = publish_timeout
+        self._before_publish = before_publish
 
     @property
     def service_name(self) -> str:
@@ -93,7 +112,9 @@ class TimedServiceProxy:
 
     def with_timeout(self, timeout: float) -> TimedServiceProxy:
         """The same proxy with a different bound (readiness probes use a short one)."""
-        return TimedServiceProxy(self._proxy, timeout, min(timeout, self.publish_timeout))
+        return TimedServiceProxy(
+            self._proxy, timeout, min(timeout, self.publish_timeout), self._before_publish
+        )
 
     def __getattr__(self, method_name: str) -> Any:
         method = getattr(self._proxy, method_name)
@@ -121,6 +142,7 @@ class TimedServiceProxy:
         """Hand the call to the broker within ``publish_timeout``; the reply to wait for."""
         timer = eventlet.Timeout(min(self.timeout, self.publish_timeout))
         try:
+            self._before_publish()
             return method.call_async(*args, **kwargs)
         except UnknownService:
             raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
