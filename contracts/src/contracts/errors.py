@@ -75,6 +75,13 @@ class ServiceTimeout(ServiceError):
     code = "SERVICE_TIMEOUT"
 
 
+@deserialize_to_instance
+class IdempotencyKeyReused(ServiceError):
+    """An ``Idempotency-Key`` already used for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
 # Errors a service raises on purpose: nameko logs these as warnings, not as
 # crashes with a traceback.
 EXPECTED_ERRORS: tuple[type[ServiceError], ...] = (
@@ -84,4 +91,5 @@ EXPECTED_ERRORS: tuple[type[ServiceError], ...] = (
     SameAirport,
     ServiceUnavailable,
     ServiceTimeout,
+    IdempotencyKeyReused,
 )

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from contracts.errors import (
+    IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
     SameAirport,
@@ -38,12 +39,24 @@ class StreamFull(ServiceError):
     code = "STREAM_FULL"
 
 
+class RateLimited(ServiceError):
+    """Too many posts from one client address (raised by the gateway only)."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     MalformedJson: 400,
     InvalidArgument: 400,
     NotFound: 404,
     UnknownAirport: 422,
     SameAirport: 422,
+    IdempotencyKeyReused: 422,
+    RateLimited: 429,
     StreamFull: 503,
     ServiceUnavailable: 503,
     ServiceTimeout: 504,
@@ -77,7 +90,9 @@ def response_from_exception(exc: BaseException) -> Response:
         for error_type in type(exc).__mro__:
             if error_type in STATUS_BY_ERROR:
                 return json_response(
-                    STATUS_BY_ERROR[error_type], error_body(exc.code, exc.message, exc.field)
+                    STATUS_BY_ERROR[error_type],
+                    error_body(exc.code, exc.message, exc.field),
+                    getattr(exc, "headers", None),  # Retry-After on 429
                 )
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         headers = dict(exc.get_headers())  # keeps Allow: on 405

@@ -5,7 +5,9 @@ from __future__ import annotations
 from contracts.airports import SERVICE_NAME as AIRPORTS
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.trips import SERVICE_NAME as TRIPS
+from gateway.idempotency import Idempotency
 from gateway.live_feed import LiveFeed
+from gateway.rate_limit import MessageRateLimit
 from gateway.routes.airports import AirportRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.messages import MessageRoutes
@@ -23,5 +25,7 @@ class GatewayService(AirportRoutes, TripRoutes, MessageRoutes, MessengerPage, He
     trips = TimedRpcProxy(TRIPS)
     messages = TimedRpcProxy(MESSAGES)
     live_feed = LiveFeed()
+    idempotency = Idempotency()
+    rate_limit = MessageRateLimit()
 
     required_services = ("airports", "trips", "messages")

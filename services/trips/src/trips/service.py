@@ -16,6 +16,7 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.idempotency import IdempotencyKey
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.store import StoreProvider
 from trips.store import TripStore
@@ -27,6 +28,7 @@ class TripsService(Pingable):
     store: TripStore = StoreProvider(TripStore)
     call_log = CallLog()
     airports = TimedRpcProxy(AIRPORTS)
+    idempotency_key = IdempotencyKey()
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
@@ -38,7 +40,7 @@ class TripsService(Pingable):
         for field in ("airport_from", "airport_to"):
             checks.spawn(self._require_airport, field, getattr(args, field))
         list(checks)  # re-raises the first failed check, in field order
-        return self.store.create(args.airport_from, args.airport_to)
+        return self.store.create(args.airport_from, args.airport_to, self.idempotency_key)
 
     @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract

@@ -18,18 +18,24 @@ from werkzeug.wrappers import Request, Response
 from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import http
+from gateway.idempotency import IdempotentCreates
 
 log = logging.getLogger(__name__)
 
 
 class AirportRoutes:
     airports: Any  # TimedServiceProxy, injected by the service class
+    idempotency: IdempotentCreates
 
     @http("POST", "/airport")
     def create_airport(self, request: Request) -> Response:
         body = parse_body(request, NewAirport)
-        airport = self._create_airport(body.airport)
-        return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
+
+        def created() -> Response:
+            airport = self._create_airport(body.airport)
+            return json_response(201, airport, {"Location": f"/airport/{airport['id']}"})
+
+        return self.idempotency.create(request, body, created)
 
     @http("GET", "/airport/<string:airport_id>")
     def get_airport(self, request: Request, airport_id: str) -> Response:
