@@ -100,8 +100,15 @@ class Limits:
             RATE_LIMIT_ENABLED.read(config),
             RATE_LIMIT_BURST.read(config),
             RATE_LIMIT_WINDOW.read(config),
-            tuple(ipaddress.ip_network(p, strict=False) for p in TRUSTED_PROXIES.read(config)),
+            cls.networks(TRUSTED_PROXIES.read(config)),
         )
+
+    @staticmethod
+    def networks(
+        entries: tuple[str, ...],
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``10.0.0.7`` or ``10.0.0.0/8`` entries as networks (a bad one stops the start)."""
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
     def is_trusted(self, address: str) -> bool:
         try:
