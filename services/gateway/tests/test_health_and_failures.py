@@ -1,12 +1,27 @@
 """Health, readiness, and what clients see when a service is absent or slow."""
 
+import time
+
 import eventlet
 from nameko.rpc import rpc
 
 from airports.service import AirportsService
+from gateway.routes.health import READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
+from service_runtime.rpc import RPC_TIMEOUT
 from trips.service import TripsService
+
+# The configured bounds in these tests, and what "well before the default" means:
+# an ignored setting would make the request take the default (1 s, 10 s) or longer.
+CONFIGURED_TIMEOUT_SECONDS = 0.3
+WELL_BEFORE_THE_DEFAULT = 0.8
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
 
 
 class StalledAirports:
@@ -52,31 +67,36 @@ def test_ready_is_503_when_a_service_is_bound_but_stalled(start, http_session):
         TripsService,
         MessagesService,
         GatewayService,
-        READINESS_TIMEOUT_SECONDS=0.5,
+        READINESS_TIMEOUT_SECONDS=CONFIGURED_TIMEOUT_SECONDS,
     )
 
-    response = http_session.get("/ready")
+    response, seconds = timed(lambda: http_session.get("/ready"))
 
     assert response.status_code == 503
     assert response.json()["missing"] == ["airports"]
+    assert CONFIGURED_TIMEOUT_SECONDS <= seconds < WELL_BEFORE_THE_DEFAULT
+    assert READINESS_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
 
 
-def test_absent_service_is_503(start, http_session):
+def test_absent_service_is_503_at_once(start, http_session):
     start(GatewayService)
 
-    response = http_session.get("/airport/some-id")
+    response, seconds = timed(lambda: http_session.get("/airport/some-id"))
 
     assert response.status_code == 503
     assert response.json()["error"] == "SERVICE_UNAVAILABLE"
+    assert seconds < WELL_BEFORE_THE_DEFAULT
 
 
-def test_slow_service_is_504_within_the_timeout(start, http_session):
-    start(StalledAirports, GatewayService, RPC_TIMEOUT_SECONDS=0.5)
+def test_slow_service_is_504_at_the_configured_timeout(start, http_session):
+    start(StalledAirports, GatewayService, RPC_TIMEOUT_SECONDS=CONFIGURED_TIMEOUT_SECONDS)
 
-    response = http_session.get("/airport/some-id", timeout=10)
+    response, seconds = timed(lambda: http_session.get("/airport/some-id", timeout=10))
 
     assert response.status_code == 504
     assert response.json()["error"] == "SERVICE_TIMEOUT"
+    assert CONFIGURED_TIMEOUT_SECONDS <= seconds < WELL_BEFORE_THE_DEFAULT
+    assert RPC_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
 
 
 def test_absent_airports_behind_trips_is_503_through_two_hops(start, http_session):
