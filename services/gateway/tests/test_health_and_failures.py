@@ -1,15 +1,20 @@
-"""Health, readiness, and what clients see when a service is absent or slow."""
+"""Health, readiness, and what clients see when a service is absent or slow or the
+broker unreachable (outages of real brokers: integration_tests/test_outages.py)."""
 
 import time
+from types import SimpleNamespace
 
 import eventlet
+import pytest
+from kombu.exceptions import OperationalError
 from nameko.rpc import rpc
 
 from airports.service import AirportsService
+from contracts.errors import ServiceUnavailable
 from gateway.routes.health import READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
-from service_runtime.rpc import RPC_TIMEOUT
+from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT, TimedServiceProxy
 from trips.service import TripsService
 
 # The configured bounds in these tests, and what "well before the default" means:
@@ -106,3 +111,37 @@ def test_absent_airports_behind_trips_is_503_through_two_hops(start, http_sessio
 
     assert response.status_code == 503
     assert response.json()["error"] == "SERVICE_UNAVAILABLE"
+
+
+class UnreachableBroker:
+    """A nameko service proxy whose publish fails as kombu's does with the broker down."""
+
+    service_name = "airports"
+
+    def __init__(self, publish):
+        self.publish = publish
+
+    def __getattr__(self, method_name):
+        return SimpleNamespace(call_async=self.publish)
+
+
+def refused(*args, **kwargs):
+    raise OperationalError("[Errno 111] ECONNREFUSED")
+
+
+def silent(*args, **kwargs):
+    eventlet.sleep(30)  # a broker that accepts the connection and never answers
+
+
+@pytest.mark.parametrize("publish", [refused, silent], ids=["refused", "silent"])
+def test_unreachable_broker_is_503_within_the_publish_timeout(publish):
+    proxy = TimedServiceProxy(
+        UnreachableBroker(publish), timeout=10, publish_timeout=CONFIGURED_TIMEOUT_SECONDS
+    )
+
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="broker"):
+        proxy.get("some-id")
+
+    assert time.monotonic() - started < WELL_BEFORE_THE_DEFAULT
+    assert RPC_PUBLISH_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
