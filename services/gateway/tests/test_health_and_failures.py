@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import eventlet
 import pytest
+from http_assertions import assert_error
 from kombu.exceptions import OperationalError
 from nameko.rpc import rpc
 
@@ -15,6 +16,7 @@ from gateway.routes.health import READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
 from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT, TimedServiceProxy
+from service_testing.ports import free_port
 from trips.service import TripsService
 
 # The configured bounds in these tests, and what "well before the default" means:
@@ -145,3 +147,18 @@ def test_unreachable_broker_is_503_within_the_publish_timeout(publish):
 
     assert time.monotonic() - started < WELL_BEFORE_THE_DEFAULT
     assert RPC_PUBLISH_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
+
+
+def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):
+    start(AirportsService, MessagesService)
+    start(GatewayService, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+
+    message = http_session.post("/messages", json={"message": "hi"})
+    keyed = http_session.post(
+        "/airport", json={"airport": "Oslo"}, headers={"Idempotency-Key": "k-1"}
+    )
+    unkeyed = http_session.post("/airport", json={"airport": "Oslo"})
+
+    assert_error(message, 503, "SERVICE_UNAVAILABLE")  # the rate limit cannot be checked
+    assert_error(keyed, 503, "SERVICE_UNAVAILABLE")
+    assert unkeyed.status_code == 201  # what needs no gateway Redis still works
