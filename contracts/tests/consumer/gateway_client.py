@@ -9,6 +9,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import response_from_exception
+from gateway.idempotency import IdempotentCreates
 from gateway.service import GatewayService
 from service_runtime.rpc import TimedServiceProxy
 
@@ -19,7 +20,14 @@ def gateway(**stubs: Any) -> GatewayService:
     """A gateway worker whose named proxies (``airports=...``) are the given stubs,
     wrapped in the same ``TimedServiceProxy`` the service injects in production."""
     proxies = {name: TimedServiceProxy(stub, RPC_TIMEOUT_SECONDS) for name, stub in stubs.items()}
-    return worker_factory(GatewayService, **proxies)
+    # Requests here carry no Idempotency-Key (the store is never reached) and are
+    # not rate-limited: the routes call the services exactly as without those layers.
+    return worker_factory(
+        GatewayService,
+        idempotency=IdempotentCreates(store=None, context_data={}),
+        rate_limit=lambda request: None,
+        **proxies,
+    )
 
 
 def request(method: str, path: str, json: Any = None) -> Request:
