@@ -19,11 +19,15 @@ class Outcome:
 
 
 class RequestStream:
-    """``clients`` threads GET ``base_url + path`` in turn for each (path, expected JSON)."""
+    """``clients`` threads GET ``base_url + path`` in turn for each (path, expected JSON),
+    each waiting ``pace`` seconds between its requests."""
 
-    def __init__(self, base_url: str, expected: dict[str, object], clients: int = 4) -> None:
+    def __init__(
+        self, base_url: str, expected: dict[str, object], clients: int = 4, pace: float = 0.0
+    ) -> None:
         self.base_url = base_url
         self.expected = expected
+        self.pace = pace
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -43,6 +47,11 @@ class RequestStream:
         with self._lock:
             return len(self.outcomes)
 
+    def since(self, moment: float) -> list[Outcome]:
+        """The outcomes of the requests started after ``moment`` (``time.monotonic()``)."""
+        with self._lock:
+            return [outcome for outcome in self.outcomes if outcome.started > moment]
+
     def _run(self, offset: int) -> None:
         paths = list(self.expected)
         with requests.Session() as session:
@@ -50,6 +59,7 @@ class RequestStream:
                 if self._stopping.is_set():
                     return
                 self._record(session, path)
+                self._stopping.wait(self.pace)
 
     def _record(self, session: requests.Session, path: str) -> None:
         started = time.monotonic()

@@ -78,3 +78,10 @@ class ServiceTimeout(ServiceError):
     """A service this call depends on did not answer within the RPC timeout."""
 
     code = "SERVICE_TIMEOUT"
+
+
+@deserialize_to_instance
+class IdempotencyKeyReused(ServiceError):
+    """An ``Idempotency-Key`` already used for a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"

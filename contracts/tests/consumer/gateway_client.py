@@ -9,6 +9,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import response_from_exception
+from gateway.idempotency import IdempotentCreates
 from gateway.service import GatewayService
 from service_runtime.rpc import TimedServiceProxy
 from service_testing.records import records_uncached
@@ -20,8 +21,15 @@ def gateway(**stubs: Any) -> GatewayService:
     """A gateway worker whose named proxies (``airports=...``) are the given stubs,
     wrapped in the same ``TimedServiceProxy`` the service injects in production."""
     proxies = {name: TimedServiceProxy(stub, RPC_TIMEOUT_SECONDS) for name, stub in stubs.items()}
-    # Caching off: every route call must reach the pact stub it is verified against.
-    return worker_factory(GatewayService, **proxies, **records_uncached(GatewayService))
+    # Caching off, no Idempotency-Key (the store is never reached), no rate limit: every
+    # route call reaches the pact stub it is verified against, as without those layers.
+    return worker_factory(
+        GatewayService,
+        idempotency=IdempotentCreates(store=None, context_data={}),
+        rate_limit=lambda request: None,
+        **proxies,
+        **records_uncached(GatewayService),
+    )
 
 
 def request(method: str, path: str, json: Any = None) -> Request:

@@ -9,16 +9,16 @@ from contracts.errors import InvalidArgument, NotFound
 
 
 def test_create_stores_the_trimmed_name():
-    service = worker_factory(AirportsService)
+    service = worker_factory(AirportsService, idempotency_key=None)
     service.store.create.return_value = Airport(id="a1", name="Lisbon")
 
     assert service.create("  Lisbon ") == "a1"
-    service.store.create.assert_called_once_with("Lisbon")
+    service.store.create.assert_called_once_with("Lisbon", None)
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42, None])
 def test_create_rejects_a_bad_name_without_storing(name):
-    service = worker_factory(AirportsService)
+    service = worker_factory(AirportsService, idempotency_key=None)
 
     with pytest.raises(InvalidArgument) as raised:
         service.create(name)
@@ -28,7 +28,7 @@ def test_create_rejects_a_bad_name_without_storing(name):
 
 
 def test_get_of_a_missing_airport_raises_not_found():
-    service = worker_factory(AirportsService)
+    service = worker_factory(AirportsService, idempotency_key=None)
     service.store.get.return_value = None
 
     with pytest.raises(NotFound):

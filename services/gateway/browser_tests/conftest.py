@@ -36,7 +36,11 @@ def stack_fixture(name: str, message_ttl_seconds: str):
     @pytest.fixture(scope="session", name=name)
     def running_stack_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         log_dir = tmp_path_factory.mktemp(name)
-        with running_stack(log_dir, MESSAGE_TTL_SECONDS=message_ttl_seconds) as running:
+        # The tests post more than a client may at once; the page's answer to a 429
+        # is tested with a routed response.
+        with running_stack(
+            log_dir, MESSAGE_TTL_SECONDS=message_ttl_seconds, MESSAGE_RATE_LIMIT_ENABLED="false"
+        ) as running:
             yield running
 
     return running_stack_fixture
@@ -72,8 +76,14 @@ def dialogs() -> Dialogs:
 
 
 @pytest.fixture
-def page(browser, dialogs: Dialogs):
-    context = browser.new_context(viewport={"width": 900, "height": 700})
+def bypass_csp() -> bool:
+    """Whether the page's Content-Security-Policy is ignored (a test parametrizes it)."""
+    return False
+
+
+@pytest.fixture
+def page(browser, dialogs: Dialogs, bypass_csp: bool):
+    context = browser.new_context(viewport={"width": 900, "height": 700}, bypass_csp=bypass_csp)
     opened = context.new_page()
     opened.set_default_timeout(15_000)
 

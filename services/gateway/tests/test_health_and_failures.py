@@ -1,12 +1,34 @@
-"""Health, readiness, and what clients see when a service is absent or slow."""
+"""Health, readiness, and what clients see when a service is absent or slow or the
+broker unreachable (outages of real brokers: integration_tests/test_outages.py)."""
+
+import time
+from types import SimpleNamespace
 
 import eventlet
+import pytest
+from http_assertions import assert_error
+from kombu.exceptions import OperationalError
 from nameko.rpc import rpc
 
 from airports.service import AirportsService
+from contracts.errors import ServiceUnavailable
+from gateway.routes.health import READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
+from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT, TimedServiceProxy
+from service_testing.ports import free_port
 from trips.service import TripsService
+
+# The configured bounds in these tests, and what "well before the default" means:
+# an ignored setting would make the request take the default (1 s, 10 s) or longer.
+CONFIGURED_TIMEOUT_SECONDS = 0.3
+WELL_BEFORE_THE_DEFAULT = 0.8
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
 
 
 class StalledAirports:
@@ -52,31 +74,36 @@ def test_ready_is_503_when_a_service_is_bound_but_stalled(start, http_session):
         TripsService,
         MessagesService,
         GatewayService,
-        READINESS_TIMEOUT_SECONDS=0.5,
+        READINESS_TIMEOUT_SECONDS=CONFIGURED_TIMEOUT_SECONDS,
     )
 
-    response = http_session.get("/ready")
+    response, seconds = timed(lambda: http_session.get("/ready"))
 
     assert response.status_code == 503
     assert response.json()["missing"] == ["airports"]
+    assert CONFIGURED_TIMEOUT_SECONDS <= seconds < WELL_BEFORE_THE_DEFAULT
+    assert READINESS_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
 
 
-def test_absent_service_is_503(start, http_session):
+def test_absent_service_is_503_at_once(start, http_session):
     start(GatewayService)
 
-    response = http_session.get("/airport/some-id")
+    response, seconds = timed(lambda: http_session.get("/airport/some-id"))
 
     assert response.status_code == 503
     assert response.json()["error"] == "SERVICE_UNAVAILABLE"
+    assert seconds < WELL_BEFORE_THE_DEFAULT
 
 
-def test_slow_service_is_504_within_the_timeout(start, http_session):
-    start(StalledAirports, GatewayService, RPC_TIMEOUT_SECONDS=0.5)
+def test_slow_service_is_504_at_the_configured_timeout(start, http_session):
+    start(StalledAirports, GatewayService, RPC_TIMEOUT_SECONDS=CONFIGURED_TIMEOUT_SECONDS)
 
-    response = http_session.get("/airport/some-id", timeout=10)
+    response, seconds = timed(lambda: http_session.get("/airport/some-id", timeout=10))
 
     assert response.status_code == 504
     assert response.json()["error"] == "SERVICE_TIMEOUT"
+    assert CONFIGURED_TIMEOUT_SECONDS <= seconds < WELL_BEFORE_THE_DEFAULT
+    assert RPC_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
 
 
 def test_absent_airports_behind_trips_is_503_through_two_hops(start, http_session):
@@ -86,3 +113,52 @@ def test_absent_airports_behind_trips_is_503_through_two_hops(start, http_sessio
 
     assert response.status_code == 503
     assert response.json()["error"] == "SERVICE_UNAVAILABLE"
+
+
+class UnreachableBroker:
+    """A nameko service proxy whose publish fails as kombu's does with the broker down."""
+
+    service_name = "airports"
+
+    def __init__(self, publish):
+        self.publish = publish
+
+    def __getattr__(self, method_name):
+        return SimpleNamespace(call_async=self.publish)
+
+
+def refused(*args, **kwargs):
+    raise OperationalError("[Errno 111] ECONNREFUSED")
+
+
+def silent(*args, **kwargs):
+    eventlet.sleep(30)  # a broker that accepts the connection and never answers
+
+
+@pytest.mark.parametrize("publish", [refused, silent], ids=["refused", "silent"])
+def test_unreachable_broker_is_503_within_the_publish_timeout(publish):
+    proxy = TimedServiceProxy(
+        UnreachableBroker(publish), timeout=10, publish_timeout=CONFIGURED_TIMEOUT_SECONDS
+    )
+
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="broker"):
+        proxy.get("some-id")
+
+    assert time.monotonic() - started < WELL_BEFORE_THE_DEFAULT
+    assert RPC_PUBLISH_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
+
+
+def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):
+    start(AirportsService, MessagesService)
+    start(GatewayService, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+
+    message = http_session.post("/messages", json={"message": "hi"})
+    keyed = http_session.post(
+        "/airport", json={"airport": "Oslo"}, headers={"Idempotency-Key": "k-1"}
+    )
+    unkeyed = http_session.post("/airport", json={"airport": "Oslo"})
+
+    assert_error(message, 503, "SERVICE_UNAVAILABLE")  # the rate limit cannot be checked
+    assert_error(keyed, 503, "SERVICE_UNAVAILABLE")
+    assert unkeyed.status_code == 201  # what needs no gateway Redis still works

@@ -13,34 +13,44 @@ SAVED = Message(id="m1", text="hello", created=1_000, expires=61_000, expires_in
 
 
 def test_save_stores_the_trimmed_text_and_returns_the_saved_message():
-    service = worker_factory(MessagesService)
-    service.store.save.return_value = SAVED
+    service = worker_factory(MessagesService, idempotency_key=None)
+    service.store.save.return_value = (SAVED, True)
 
     assert service.save_message("  hello \n") == SAVED.model_dump()
-    service.store.save.assert_called_once_with("hello")
+    service.store.save.assert_called_once_with("hello", None)
 
 
 def test_save_stores_then_dispatches_message_created_with_id_text_and_times():
     # One parent mock records the store write and the event in the order they happen:
     # announcing a message that was never stored would send readers to a 404.
     calls = Mock()
-    calls.store_save.return_value = SAVED
-    service = worker_factory(MessagesService, dispatch=calls.dispatch)
+    calls.store_save.return_value = (SAVED, True)
+    service = worker_factory(MessagesService, dispatch=calls.dispatch, idempotency_key=None)
     service.store.save = calls.store_save
 
     service.save_message("hello")
 
     assert calls.mock_calls == [
-        call.store_save("hello"),
+        call.store_save("hello", None),
         call.dispatch(
             "message_created", {"id": "m1", "text": "hello", "created": 1_000, "expires": 61_000}
         ),
     ]
 
 
+def test_a_repeated_keyed_save_passes_the_key_and_announces_nothing_new():
+    service = worker_factory(MessagesService, idempotency_key="k-1")
+    service.store.save.return_value = (SAVED, False)  # the key's earlier message
+
+    assert service.save_message("hello")["id"] == "m1"
+
+    service.store.save.assert_called_once_with("hello", "k-1")
+    service.dispatch.assert_not_called()
+
+
 @pytest.mark.parametrize("text", ["", "   ", "x" * (MESSAGE_TEXT_MAX_LENGTH + 1), 42, None])
 def test_save_rejects_bad_text_without_storing_or_announcing(text):
-    service = worker_factory(MessagesService)
+    service = worker_factory(MessagesService, idempotency_key=None)
 
     with pytest.raises(InvalidArgument) as raised:
         service.save_message(text)
@@ -51,16 +61,16 @@ def test_save_rejects_bad_text_without_storing_or_announcing(text):
 
 
 def test_save_accepts_text_of_exactly_the_maximum_length():
-    service = worker_factory(MessagesService)
-    service.store.save.return_value = SAVED
+    service = worker_factory(MessagesService, idempotency_key=None)
+    service.store.save.return_value = (SAVED, True)
 
     service.save_message("x" * MESSAGE_TEXT_MAX_LENGTH)
 
-    service.store.save.assert_called_once_with("x" * MESSAGE_TEXT_MAX_LENGTH)
+    service.store.save.assert_called_once_with("x" * MESSAGE_TEXT_MAX_LENGTH, None)
 
 
 def test_get_of_a_missing_message_raises_not_found_naming_the_id():
-    service = worker_factory(MessagesService)
+    service = worker_factory(MessagesService, idempotency_key=None)
     service.store.get.return_value = None
 
     with pytest.raises(NotFound) as raised:
@@ -70,7 +80,7 @@ def test_get_of_a_missing_message_raises_not_found_naming_the_id():
 
 
 def test_get_all_asks_the_store_for_the_default_page():
-    service = worker_factory(MessagesService)
+    service = worker_factory(MessagesService, idempotency_key=None)
     service.store.newest.return_value = [SAVED]
 
     assert service.get_all_messages() == [SAVED.model_dump()]
@@ -79,7 +89,7 @@ def test_get_all_asks_the_store_for_the_default_page():
 
 @pytest.mark.parametrize("limit", [0, -1, MAX_PAGE_SIZE + 1, "10", 2.5, None])
 def test_get_all_rejects_a_bad_limit(limit):
-    service = worker_factory(MessagesService)
+    service = worker_factory(MessagesService, idempotency_key=None)
 
     with pytest.raises(InvalidArgument) as raised:
         service.get_all_messages(limit=limit)

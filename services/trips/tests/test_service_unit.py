@@ -15,7 +15,7 @@ STORED = Trip(id="t1", airport_from="a1", airport_to="a2")
 
 def trips_worker():
     # Caching off: each lookup reaches the mocked airports proxy.
-    return worker_factory(TripsService, **records_uncached(TripsService))
+    return worker_factory(TripsService, idempotency_key=None, **records_uncached(TripsService))
 
 
 def service_with_one_call_log():
@@ -38,7 +38,7 @@ def test_create_checks_both_airports_before_it_stores(method, answer):
     assert calls.mock_calls == [
         call.airports_get("a1"),
         call.airports_get("a2"),
-        call.store_create("a1", "a2"),
+        call.store_create("a1", "a2", None),
     ]
 
 

@@ -8,10 +8,16 @@
 * Replies are transient and published without a broker confirm unless
   ``RPC_PERSISTENT_MESSAGES`` is on (``service_runtime.rpc`` says what that
   changes); the reply's settings are read once at start, not on every call.
+* A call whose broker connection was lost while it ran ends quietly: the broker
+  has already requeued its message for another delivery, so failing to reply or
+  acknowledge on the dead connection is expected. (Nameko 2.14 ignores only
+  amqp's own ``ConnectionError`` there; a socket error escaped and killed the
+  whole container, leaving a process that consumed nothing after a broker restart.)
 """
 
 from __future__ import annotations
 
+import logging
 from types import TracebackType
 from typing import Any
 
@@ -27,7 +33,9 @@ from nameko.constants import (
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from contracts.errors import ServiceError, ServiceUnavailable
-from service_runtime.rpc import RPC_PERSISTENT_MESSAGES, publish_options
+from service_runtime.rpc import BROKER_UNREACHABLE, RPC_PERSISTENT_MESSAGES, publish_options
+
+log = logging.getLogger(__name__)
 
 STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -74,7 +82,11 @@ class ServiceRpc(Rpc):
         if exc_info is not None and isinstance(exc_info[1], STORAGE_OUTAGES):
             error = ServiceUnavailable(f"{self.container.service_name}: storage unavailable")
             exc_info = (ServiceUnavailable, error, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_UNREACHABLE as lost:
+            log.warning("%s: connection lost before the reply (%s); redelivered", worker_ctx, lost)
+            return result, exc_info
 
 
 rpc = ServiceRpc.decorator

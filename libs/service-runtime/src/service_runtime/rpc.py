@@ -5,7 +5,14 @@ wait with ``RPC_TIMEOUT_SECONDS`` (config, default 10 s) and turns the two ways 
 dependency can be missing into typed errors that cross RPC and map to HTTP:
 
 * no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
+* the broker unreachable (down, connection refused or lost) -> ``ServiceUnavailable``
+  within ``RPC_PUBLISH_TIMEOUT_SECONDS`` (503), well before the RPC timeout;
 * bound but no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504).
+
+A call already handed to the broker when the connection drops gets 504 at the timeout,
+not 503: the service may have done the work, so "not done" would be a lie. Publishing
+retries once after a reconnect, so the first call after the broker's return finds a
+fresh connection instead of failing on the dead one.
 
 A message whose consumer dies before acknowledging it is redelivered by the
 broker to another instance, so the timeout must leave room for that failover.
@@ -27,9 +34,12 @@ instance of that service" (``mandatory`` + confirm) becomes a fast 503. Events
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import eventlet
+from kombu.exceptions import OperationalError
 from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
@@ -44,6 +54,23 @@ RPC_TIMEOUT = Setting(
     "upper bound on any RPC call a service makes; past it the caller gets 504",
     minimum=0.001,
 )
+RPC_PUBLISH_TIMEOUT = Setting(
+    "RPC_PUBLISH_TIMEOUT_SECONDS",
+    float,
+    1.0,
+    "a call the broker has not accepted within this long (broker unreachable) gets 503",
+    minimum=0.001,
+)
+# One quick retry (after kombu reconnects) replaces a connection the broker dropped;
+# nameko's default (3 retries, 2 s apart) held a request 3 s before a 500.
+PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.1,
+}
+# What kombu and the socket raise when the broker is down or the connection is lost.
+BROKER_UNREACHABLE = (OperationalError, OSError)
 RPC_PERSISTENT_MESSAGES = Setting(
     "RPC_PERSISTENT_MESSAGES",
     boolean,
@@ -63,6 +90,7 @@ class TimedRpcProxy(RpcProxy):
     """``RpcProxy`` whose method calls raise ``ServiceTimeout`` after a bounded wait."""
 
     def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
+        options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
         super().__init__(target_service, **options)
         self.timeout = timeout
 
@@ -71,21 +99,45 @@ class TimedRpcProxy(RpcProxy):
         config = self.container.config
         if self.timeout is None:
             self.timeout = RPC_TIMEOUT.read(config)
+        self.publish_timeout = RPC_PUBLISH_TIMEOUT.read(config)
         # Requests keep the confirm: it is how a call to a service with no running
         # instance is told apart from a slow one (UnknownService -> 503).
         delivery_mode = publish_options(RPC_PERSISTENT_MESSAGES.read(config))["delivery_mode"]
         self.options.setdefault("delivery_mode", delivery_mode)
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
-        return TimedServiceProxy(super().get_dependency(worker_ctx), self.timeout)
+        return TimedServiceProxy(
+            super().get_dependency(worker_ctx),
+            self.timeout,
+            self.publish_timeout,
+            self.wait_until_replies_consumed,
+        )
+
+    def wait_until_replies_consumed(self) -> None:
+        """Block until this service consumes its reply queue.
+
+        The web server answers as soon as the process starts, possibly before the
+        reply queue is declared; a reply sent before then is dropped by the broker,
+        and the call would wait for nothing until its timeout.
+        """
+        # nameko has no public "consumers ready"; this is the event its start waits on.
+        self.rpc_reply_listener.queue_consumer._consumers_ready.wait()
 
 
 class TimedServiceProxy:
     """Calls ``proxy.<method>(...)`` with the bounded wait; ``with_timeout`` narrows it."""
 
-    def __init__(self, proxy: Any, timeout: float) -> None:
+    def __init__(
+        self,
+        proxy: Any,
+        timeout: float,
+        publish_timeout: float = RPC_PUBLISH_TIMEOUT.default,
+        before_publish: Callable[[], None] = lambda: None,
+    ) -> None:
         self._proxy = proxy
         self.timeout = timeout
+        self.publish_timeout = publish_timeout
+        self._before_publish = before_publish
 
     @property
     def service_name(self) -> str:
@@ -93,17 +145,18 @@ class TimedServiceProxy:
 
     def with_timeout(self, timeout: float) -> TimedServiceProxy:
         """The same proxy with a different bound (readiness probes use a short one)."""
-        return TimedServiceProxy(self._proxy, timeout)
+        return TimedServiceProxy(
+            self._proxy, timeout, min(timeout, self.publish_timeout), self._before_publish
+        )
 
     def __getattr__(self, method_name: str) -> Any:
         method = getattr(self._proxy, method_name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                reply = method.call_async(*args, **kwargs)
-            except UnknownService:
-                raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
-            timer = eventlet.Timeout(self.timeout)
+            started = time.monotonic()
+            reply = self._publish(method, args, kwargs)
+            # The whole call, publishing included, stays within the timeout.
+            timer = eventlet.Timeout(max(0.0, self.timeout - (time.monotonic() - started)))
             try:
                 return reply.result()
             except eventlet.Timeout as expired:
@@ -117,3 +170,22 @@ class TimedServiceProxy:
                 timer.cancel()
 
         return call
+
+    def _publish(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Hand the call to the broker within ``publish_timeout``; the reply to wait for."""
+        timer = eventlet.Timeout(min(self.timeout, self.publish_timeout))
+        try:
+            self._before_publish()
+            return method.call_async(*args, **kwargs)
+        except UnknownService:
+            raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
+        except BROKER_UNREACHABLE as exc:
+            raise ServiceUnavailable(f"message broker unreachable: {exc}") from None
+        except eventlet.Timeout as expired:
+            if expired is not timer:
+                raise
+            raise ServiceUnavailable(
+                f"message broker did not accept the call within {self.publish_timeout:g} s"
+            ) from None
+        finally:
+            timer.cancel()

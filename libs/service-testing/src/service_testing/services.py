@@ -42,6 +42,7 @@ SERVICES: dict[str, ServiceSpec] = {
     "gateway": ServiceSpec(
         "services/gateway/config.yaml",
         "gateway.service:GatewayService",
+        redis_db=4,  # Idempotency-Key answers, rate-limit buckets
         calls=("airports", "trips", "messages"),
     ),
 }

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from contracts.errors import (
+    IdempotencyKeyReused,
     InvalidArgument,
     NotFound,
     SameAirport,
@@ -93,6 +94,16 @@ class HttpVersionNotSupported(ServiceError):
     code = "HTTP_VERSION_NOT_SUPPORTED"
 
 
+class RateLimited(ServiceError):
+    """Too many posts from one client address (raised by the gateway only)."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
 STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     MalformedJson: 400,
     InvalidArgument: 400,
@@ -105,6 +116,8 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     UnsupportedMediaType: 415,
     UnknownAirport: 422,
     SameAirport: 422,
+    IdempotencyKeyReused: 422,
+    RateLimited: 429,
     TooManyStreams: 429,
     HeadersTooLarge: 431,
     UnsupportedTransferEncoding: 501,
@@ -147,7 +160,11 @@ def status_of(error_type: type[ServiceError]) -> int | None:
 def response_from_exception(exc: BaseException) -> Response:
     """The HTTP response for any exception that escaped a route."""
     if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
-        return json_response(status, error_body(exc.code, exc.message, exc.field))
+        return json_response(
+            status,
+            error_body(exc.code, exc.message, exc.field),
+            getattr(exc, "headers", None),  # Retry-After on 429
+        )
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         headers = dict(exc.get_headers())  # keeps Allow: on 405
         headers.pop("Content-Type", None)

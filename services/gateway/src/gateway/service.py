@@ -5,8 +5,10 @@ from __future__ import annotations
 from contracts.airports import SERVICE_NAME as AIRPORTS
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.trips import SERVICE_NAME as TRIPS
+from gateway.idempotency import Idempotency
 from gateway.live_feed import LiveFeed
 from gateway.metrics import GatewayMetrics
+from gateway.rate_limit import MessageRateLimit
 from gateway.routes.airports import AirportRoutes
 from gateway.routes.docs import DocsRoutes
 from gateway.routes.health import HealthRoutes
@@ -38,3 +40,5 @@ class GatewayService(
     live_feed = LiveFeed()
     airport_records = RecordCache()
     trip_records = RecordCache()
+    idempotency = Idempotency()
+    rate_limit = MessageRateLimit()

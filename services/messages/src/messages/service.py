@@ -23,6 +23,7 @@ from messages.store import MessageStore
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.idempotency import IdempotencyKey
 from service_runtime.metrics import EntrypointMetrics
 from service_runtime.store import StoreProvider
 
@@ -34,13 +35,15 @@ class MessagesService(Pingable):
     call_log = CallLog()
     metrics = EntrypointMetrics()
     dispatch = EventDispatcher()
+    idempotency_key = IdempotencyKey()
 
     @rpc
     def save_message(self, text: str) -> dict:
         args = validate(SaveMessage, {"text": text})
-        message = self.store.save(args.text)
-        event = MessageCreated.model_validate(message.model_dump())
-        self.dispatch(MESSAGE_CREATED, event.model_dump())
+        message, saved_now = self.store.save(args.text, self.idempotency_key)
+        if saved_now:  # a repeated save announces nothing new
+            event = MessageCreated.model_validate(message.model_dump())
+            self.dispatch(MESSAGE_CREATED, event.model_dump())
         return message.model_dump()
 
     @rpc

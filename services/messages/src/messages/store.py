@@ -12,6 +12,11 @@ Key layout (under ``REDIS_KEY_PREFIX``):
   read, so the index never outgrows the live messages by more than the ones
   that expired since the last call.
 
+A save with an idempotency key gets the id the key gives and writes the message
+only if that id is free (``SET ... NX``); a repeated save answers with the stored
+message and re-adds its index entry (harmless if present, the repair if the first
+save died between its two writes).
+
 The message key stays the truth: an id still in the index whose key Redis has
 already dropped is skipped, and the time left (``expires_in``) is Redis's own
 ``PTTL``, not a computation.
@@ -21,9 +26,11 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 
+from contracts.errors import IdempotencyKeyReused
+from contracts.messages import SERVICE_NAME
 from contracts.messages.v1 import Message
+from service_runtime.idempotency import record_id
 from service_runtime.settings import Setting
 from service_runtime.store import RedisStore
 
@@ -49,19 +56,36 @@ class MessageStore(RedisStore):
     def index_key(self) -> str:
         return self.key("messages", "by_expiry")
 
-    def save(self, text: str) -> Message:
-        message_id = uuid.uuid4().hex
+    def save(self, text: str, idempotency_key: str | None = None) -> tuple[Message, bool]:
+        """The saved message, and whether this call saved it (False: the key's earlier save)."""
+        message_id = record_id(SERVICE_NAME, idempotency_key)
         ttl = self.ttl_ms
         created = now_ms()
         expires = created + ttl
         value = json.dumps({"text": text, "created": created, "expires": expires})
+        if idempotency_key is not None and not self.client.set(
+            self.key("message", message_id), value, px=ttl, nx=True
+        ):
+            return self._saved_before(message_id, text), False
         # One MULTI: the message and its index entry appear together or not at all.
         pipe = self.client.pipeline(transaction=True)
         pipe.set(self.key("message", message_id), value, px=ttl)
         pipe.zadd(self.index_key, {message_id: expires})
         pipe.zremrangebyscore(self.index_key, "-inf", created)
         pipe.execute()
-        return Message(id=message_id, text=text, created=created, expires=expires, expires_in=ttl)
+        message = Message(
+            id=message_id, text=text, created=created, expires=expires, expires_in=ttl
+        )
+        return message, True
+
+    def _saved_before(self, message_id: str, text: str) -> Message:
+        earlier = self.get(message_id)
+        if earlier is None:  # expired in between: the key's message is gone for good
+            raise IdempotencyKeyReused("the Idempotency-Key's message has expired")
+        if earlier.text != text:
+            raise IdempotencyKeyReused("the Idempotency-Key was used for another message")
+        self.client.zadd(self.index_key, {message_id: earlier.expires})
+        return earlier
 
     def get(self, message_id: str) -> Message | None:
         return self._read([message_id])[0]

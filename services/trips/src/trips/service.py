@@ -16,6 +16,7 @@ from contracts.validation import validate
 from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
+from service_runtime.idempotency import IdempotencyKey
 from service_runtime.metrics import EntrypointMetrics, MeteredRpcProxy
 from service_runtime.record_cache import RecordCache
 from service_runtime.store import StoreProvider
@@ -31,6 +32,7 @@ class TripsService(Pingable):
     airports = MeteredRpcProxy(AIRPORTS)
     # Airports never change once created: one that answered once exists for good.
     airport_records = RecordCache()
+    idempotency_key = IdempotencyKey()
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
@@ -60,7 +62,7 @@ class TripsService(Pingable):
         for error in checks:  # the first failed check, in field order
             if error is not None:
                 raise error
-        return self.store.create(args.airport_from, args.airport_to)
+        return self.store.create(args.airport_from, args.airport_to, self.idempotency_key)
 
     def _require_airport(self, field: str, airport_id: str) -> None:
         try:

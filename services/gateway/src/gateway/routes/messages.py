@@ -1,6 +1,7 @@
 """``/messages``: the messenger's JSON API and its live stream.
 
-* ``POST /messages`` ``{"message": text}`` -> 201, the saved message, ``Location``;
+* ``POST /messages`` ``{"message": text}`` -> 201, the saved message, ``Location``
+  (rate-limited per client: ``gateway.rate_limit``; ``Idempotency-Key``: ``gateway.idempotency``);
 * ``GET /messages?limit=N`` -> the live messages, newest first, each with ``expires_in``;
 * ``GET /messages/<id>`` -> the message, 404 once expired or unknown;
 * ``GET /messages/stream`` -> Server-Sent Events, one ``message_created`` per new message.
@@ -12,6 +13,7 @@ is down has no page to tell), and passes it to its ``MessageHub``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nameko.events import BROADCAST, event_handler
@@ -23,6 +25,7 @@ from gateway.bodies import NewMessage, parse_body
 from gateway.connection import CLIENT_ADDRESS_ENVIRON_KEY
 from gateway.errors import json_response
 from gateway.http import http
+from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.query_args import int_arg
 from service_runtime.rpc import TimedServiceProxy
@@ -47,12 +50,20 @@ def page_size(request: Request) -> dict[str, int]:
 class MessageRoutes:
     messages: TimedServiceProxy
     live_feed: MessageHub
+    idempotency: IdempotentCreates
+    rate_limit: Callable[[Request], None]
 
     @http("POST", "/messages")
     def create_message(self, request: Request) -> Response:
+        # Before anything else: a flood must cost as little as possible.
+        self.rate_limit(request)
         body = parse_body(request, NewMessage)
-        message = self.messages.save_message(body.message)
-        return json_response(201, message, {"Location": f"/messages/{message['id']}"})
+
+        def created() -> Response:
+            message = self.messages.save_message(body.message)
+            return json_response(201, message, {"Location": f"/messages/{message['id']}"})
+
+        return self.idempotency.create(request, body, created)
 
     @http("GET", "/messages")
     def list_messages(self, request: Request) -> Response:

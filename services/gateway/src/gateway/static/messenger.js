@@ -167,6 +167,12 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ message: input.value }),
       });
+      if (response.status === 429) {
+        // Rate-limited: say when to try again; the typed text stays in the box.
+        const wait = response.headers.get("Retry-After");
+        showError(`Not sent: ${await errorMessage(response)}. Try again in ${wait} s.`);
+        return;
+      }
       if (response.status !== 201) {
         showError(`Not sent: ${await errorMessage(response)}`);
         return;

@@ -1,0 +1,143 @@
+"""``Idempotency-Key`` on the creating routes: a retried POST creates nothing new.
+
+A request with the header is answered once; a retry with the same key and the same
+body gets the first answer again (status, body, ``Location``), marked
+``Idempotent-Replayed: true``; the same key with another body is
+``IDEMPOTENCY_KEY_REUSED`` (422). Keys are remembered for
+``IDEMPOTENCY_KEY_TTL_SECONDS`` (default 24 h).
+
+Two layers, because the gateway alone cannot see what happened behind a lost reply:
+
+* the gateway remembers each key's answer (``IdempotencyStore``) and replays it;
+* the key also goes to the service with the call (context data), whose store derives
+  the record's id from it and writes only if that id is free
+  (``service_runtime.idempotency``). Racing retries, a retry after a 504 and RabbitMQ
+  redelivering a call whose instance died therefore all end at the same single record.
+
+Only successful answers are remembered: after a 503/504 the retry runs again (and
+finds the record if the first call did create it).
+
+Key layout of ``IdempotencyStore`` (under ``REDIS_KEY_PREFIX``, in the gateway's own
+Redis database): ``idempotency:<route>:<sha256 of the key>`` is a string, JSON
+``{"fingerprint", "status", "body", "location"}``, written with ``SET NX EX <ttl>``
+(the first answer wins, Redis expires it). One ``GET`` per keyed request, one ``SET``
+per first answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from werkzeug.wrappers import Request, Response
+
+from contracts.errors import IdempotencyKeyReused, InvalidArgument, ServiceUnavailable
+from gateway.errors import json_response
+from service_runtime.entrypoints import STORAGE_OUTAGES
+from service_runtime.idempotency import IDEMPOTENCY_KEY_CONTEXT
+from service_runtime.settings import Setting
+from service_runtime.store import RedisStore, StoreProvider
+
+IDEMPOTENCY_KEY_TTL = Setting(
+    "IDEMPOTENCY_KEY_TTL_SECONDS",
+    int,
+    24 * 60 * 60,
+    "how long the gateway remembers an Idempotency-Key and its answer",
+    minimum=1,
+)
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Printable ASCII, no spaces; long enough for a UUID or a client's own scheme.
+ACCEPTED_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    fingerprint: str  # of the request: route and validated body
+    status: int
+    body: Any
+    location: str | None
+
+    def response(self) -> Response:
+        headers = {REPLAYED_HEADER: "true"}
+        if self.location is not None:
+            headers["Location"] = self.location
+        return json_response(self.status, self.body, headers)
+
+
+class IdempotencyStore(RedisStore):
+    def recall(self, route: str, key: str) -> StoredAnswer | None:
+        try:
+            raw = self.client.get(self._answer_key(route, key))
+        except STORAGE_OUTAGES:
+            raise ServiceUnavailable("gateway: idempotency storage unavailable") from None
+        return None if raw is None else StoredAnswer(**json.loads(raw))
+
+    def remember(self, route: str, key: str, answer: StoredAnswer) -> None:
+        ttl = IDEMPOTENCY_KEY_TTL.read(self.config)
+        # Redis down now: the client still gets its answer, and a retry finds the
+        # same record through the service; only the replay (and 422 check) is lost.
+        with contextlib.suppress(*STORAGE_OUTAGES):
+            self.client.set(
+                self._answer_key(route, key), json.dumps(asdict(answer)), nx=True, ex=ttl
+            )
+
+    def _answer_key(self, route: str, key: str) -> str:
+        return self.key("idempotency", route, hashlib.sha256(key.encode()).hexdigest())
+
+
+class IdempotentCreates:
+    """One request's view: ``create(request, body, make_response)``."""
+
+    def __init__(self, store: IdempotencyStore, context_data: dict[str, Any]) -> None:
+        self.store = store
+        self.context_data = context_data
+
+    def create(
+        self, request: Request, body: BaseModel, make_response: Callable[[], Response]
+    ) -> Response:
+        """``make_response()``, or the answer remembered for the request's key."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return make_response()
+        if not ACCEPTED_KEY.fullmatch(key):
+            raise InvalidArgument(
+                f"{IDEMPOTENCY_HEADER}: 1 to 255 printable ASCII characters without spaces",
+                field=IDEMPOTENCY_HEADER,
+            )
+        route = request.path
+        fingerprint = hashlib.sha256(f"{route}\n{body.model_dump_json()}".encode()).hexdigest()
+        earlier = self.store.recall(route, key)
+        if earlier is not None:
+            if earlier.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    f"{IDEMPOTENCY_HEADER} {key!r} was used for a different request",
+                    field=IDEMPOTENCY_HEADER,
+                )
+            return earlier.response()
+        # Travels with every RPC call this worker makes from here on.
+        self.context_data[IDEMPOTENCY_KEY_CONTEXT] = key
+        response = make_response()
+        if 200 <= response.status_code < 300:
+            answer = StoredAnswer(
+                fingerprint, response.status_code, response.json, response.headers.get("Location")
+            )
+            self.store.remember(route, key, answer)
+        return response
+
+
+class Idempotency(StoreProvider[IdempotencyStore]):
+    """Injects ``IdempotentCreates`` bound to the data the worker sends with its RPC calls."""
+
+    def __init__(self) -> None:
+        super().__init__(IdempotencyStore)
+
+    def get_dependency(self, worker_ctx: Any) -> IdempotentCreates:
+        # ``data`` itself: ``context_data`` is a copy made for each read.
+        return IdempotentCreates(self.store, worker_ctx.data)

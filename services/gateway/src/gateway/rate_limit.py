@@ -1,0 +1,121 @@
+"""Rate limit of ``POST /messages`` per client address: a token bucket in Redis.
+
+Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens (default 10)
+that refills continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``
+(default 10 s): a burst of 10, then one message a second. A post without a token is
+``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
+``MESSAGE_RATE_LIMIT_ENABLED=false`` turns it off (tests that post many messages).
+
+The client address is the one the connection layer worked out (``gateway.access_log``:
+the socket peer, or behind ``TRUSTED_PROXIES`` the right-most ``X-Forwarded-For`` hop
+that is not a trusted proxy), the same one the access log and the stream cap use.
+
+Key layout of ``RateLimitStore`` (under ``REDIS_KEY_PREFIX``, the gateway's own Redis
+database): ``ratelimit:messages:<address>`` is a hash ``{tokens, at_ms}``, updated by
+one Lua script per post (read, refill, take, write: atomic across gateway instances,
+timed by Redis's own clock) and expiring once the bucket would be full again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from contracts.errors import ServiceUnavailable
+from gateway.connection import CLIENT_ADDRESS_ENVIRON_KEY
+from gateway.errors import RateLimited
+from service_runtime.entrypoints import STORAGE_OUTAGES
+from service_runtime.settings import Setting, boolean
+from service_runtime.store import RedisStore, StoreProvider
+
+RATE_LIMIT_ENABLED = Setting(
+    "MESSAGE_RATE_LIMIT_ENABLED", boolean, True, "rate-limit POST /messages per client address"
+)
+RATE_LIMIT_BURST = Setting(
+    "MESSAGE_RATE_LIMIT_BURST", int, 10, "messages a client may post at once", minimum=1
+)
+RATE_LIMIT_WINDOW = Setting(
+    "MESSAGE_RATE_LIMIT_WINDOW_SECONDS",
+    float,
+    10.0,
+    "seconds in which a client's spent burst refills",
+    minimum=0.001,
+)
+
+# KEYS[1]: the bucket; ARGV: capacity, refill per ms. Returns {1, 0} or {0, wait_ms}.
+TAKE_TOKEN = """
+local capacity = tonumber(ARGV[1])
+local per_ms = tonumber(ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at_ms')
+local tokens = tonumber(bucket[1]) or capacity
+local at_ms = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at_ms) * per_ms)
+local allowed, wait_ms = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait_ms = math.ceil((1 - tokens) / per_ms)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at_ms', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil((capacity - tokens) / per_ms) + 1000)
+return {allowed, wait_ms}
+"""
+
+
+class RateLimitStore(RedisStore):
+    def take(self, address: str, capacity: int, window_seconds: float) -> float:
+        """Take a token from ``address``'s bucket: 0.0, or the seconds until one is back."""
+        per_ms = capacity / (window_seconds * 1000)
+        key = self.key("ratelimit", "messages", address)
+        try:
+            allowed, wait_ms = self.client.eval(TAKE_TOKEN, 1, key, capacity, repr(per_ms))
+        except STORAGE_OUTAGES:
+            raise ServiceUnavailable("gateway: rate-limit storage unavailable") from None
+        return 0.0 if allowed else wait_ms / 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    enabled: bool
+    burst: int
+    window_seconds: float
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Limits:
+        return cls(
+            RATE_LIMIT_ENABLED.read(config),
+            RATE_LIMIT_BURST.read(config),
+            RATE_LIMIT_WINDOW.read(config),
+        )
+
+
+class MessageRateLimit(StoreProvider[RateLimitStore]):
+    """Injects ``check(request)``: raises ``RateLimited`` when the client has no token."""
+
+    def __init__(self) -> None:
+        super().__init__(RateLimitStore)
+
+    def setup(self) -> None:
+        super().setup()
+        self.limits = Limits.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx: Any) -> Any:
+        return self.check
+
+    def check(self, request: Request) -> None:
+        if not self.limits.enabled:
+            return
+        # Worked out once per connection from the peer and TRUSTED_PROXIES (gateway.connection).
+        address = request.environ[CLIENT_ADDRESS_ENVIRON_KEY]
+        wait = self.store.take(address, self.limits.burst, self.limits.window_seconds)
+        if wait > 0:
+            raise RateLimited(
+                f"too many messages from {address}; try again in {wait:.1f} s",
+                retry_after_seconds=max(1, math.ceil(wait)),
+            )
