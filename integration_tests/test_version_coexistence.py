@@ -41,6 +41,17 @@ GATEWAY_PORT = 8000
 # What the new gateway logs when an old airports instance answered create_v2 with
 # MethodNotFound and it used v1 create instead (gateway/routes/airports.py).
 FALLBACK_LOG_LINE = "using v1 create"
+# The image's own probe, with patient timing: on a busy machine one probe (a Python
+# process importing nameko) can take longer than the image's 8 s timeout, and a
+# working container must not be reported unhealthy for that. Docker's units: ns.
+SECOND = 10**9
+PATIENT_HEALTHCHECK = {
+    "interval": 5 * SECOND,
+    "timeout": 30 * SECOND,
+    "retries": 5,
+    "start_period": 120 * SECOND,
+}
+STARTUP_TIMEOUT = 300
 # Inside the test network: service-name DNS, like compose.
 SERVICE_ENV = {
     "AMQP_URI": "pyamqp://guest:guest@rabbitmq:5672/",
@@ -81,15 +92,17 @@ def deployment(integration_mode: str, tmp_path) -> Iterator[Deployment]:
         stack.enter_context(RedisContainer(REDIS_IMAGE, network=network, network_aliases=["redis"]))
         services = {
             (service, version): stack.enter_context(
-                DockerContainer(image, env=SERVICE_ENV, network=network).with_exposed_ports(
-                    GATEWAY_PORT
-                )
+                DockerContainer(image, env=SERVICE_ENV, network=network)
+                .with_exposed_ports(GATEWAY_PORT)
+                .with_kwargs(healthcheck=PATIENT_HEALTHCHECK)
             )
             for (service, version), image in images.items()
         }
         # Started together, so their healthchecks run in parallel; then wait for each.
         for container in services.values():
-            HealthcheckWaitStrategy().with_startup_timeout(120).wait_until_ready(container)
+            HealthcheckWaitStrategy().with_startup_timeout(STARTUP_TIMEOUT).wait_until_ready(
+                container
+            )
         yield Deployment(
             amqp_uri=f"pyamqp://guest:guest@{rabbit.get_container_host_ip()}:"
             f"{rabbit.get_exposed_port(rabbit.port)}/",

@@ -85,6 +85,7 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
     machines = Machines(os.environ["SWARM_NODES_TOOL"])
     stack = Stack(STACK_NAME)
     images = build_images(tmp_path_factory.mktemp("releases"))
+    take_down(stack, machines)  # what a killed earlier run may have left
     machines.up(MACHINES)
     try:
         docker("swarm", "update", "--dispatcher-heartbeat", HEARTBEAT)
