@@ -53,8 +53,16 @@ class Machines:
     def load(self, *images: str) -> None:
         self.run("load", *images, timeout=600)
 
-    def crash(self, hostname: str) -> None:
-        self.run("crash", re.fullmatch(r".*?(\d+)", hostname)[1])
+    def crash(self, hostname: str, attempts: int = 20) -> None:
+        """Kill machine ``hostname``. A tool may fail before it has killed anything (its
+        listing of the machine's processes can race a short-lived one); such an attempt
+        changed nothing, so it is retried, a bounded number of times."""
+        number = re.fullmatch(r".*?(\d+)", hostname)[1]
+        for _ in range(attempts - 1):
+            if subprocess.run(["bash", self.tool, "crash", number], timeout=60).returncode == 0:
+                return
+            time.sleep(0.2)
+        self.run("crash", number)
 
     def down(self) -> None:
         self.run("down", timeout=120)
