@@ -362,3 +362,56 @@ def fuzz(session: nox.Session) -> None:
         *session.posargs,
         env={"TEST_AMQP_URI": AMQP_URI, "TEST_RABBIT_API_URI": RABBIT_API_URI},
     )
+
+
+# --- The stack on orchestrators (deploy/) ------------------------------------------------
+
+SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
+
+
+@nox.session(python=PYTHON)
+def manifests(session: nox.Session) -> None:
+    """deploy/ offline: the Kubernetes manifests against the API schemas (kubernetes-validate)
+    and against the project, the swarm stack file against compose.yaml, the images'
+    credentials entrypoint."""
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, "kubernetes-validate", "pytest")
+    session.run(
+        "pytest", "deploy/tests", "-p", "no:pytest_nameko", per_test_timeout(120), *session.posargs
+    )
+
+
+@nox.session(python=PYTHON)
+def swarm(session: nox.Session) -> None:
+    """deploy/swarm/stack.yaml on a real three-machine Docker Swarm: deploy and use, scale,
+    rolling upgrade and machine loss under load, everything down at the end.
+
+    Needs a Docker engine and a tool that provides the machines, named by SWARM_NODES_TOOL
+    (its interface: deploy/swarm/tests/swarm.py). The swarm exists only while the session runs.
+    """
+    tool = os.environ.get(SWARM_NODES_TOOL, "")
+    if not Path(tool).is_file():
+        message = (
+            f"the swarm session needs {SWARM_NODES_TOOL}=<a multi-machine swarm tool: "
+            "up N | load IMAGE... | crash I | down>, e.g. "
+            f"{SWARM_NODES_TOOL}=/path/to/swarm-nodes.sh nox -s swarm"
+        )
+        if running_in_ci():
+            session.error(message)
+        session.skip(message)
+    # contract-testing: integration_tests.images rebuilds the released airports 1.0.0.
+    session.install(
+        *CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, "pytest", "requests", "testcontainers"
+    )
+    # `python -m`: the checkout's root on sys.path, for integration_tests.images.
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "deploy/swarm/tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        per_test_timeout(1500),
+        *session.posargs,
+    )

@@ -16,7 +16,12 @@ from contract_testing.releases import extract_source, release
 from service_testing.services import REPO_ROOT, SERVICES
 
 RECIPE = Path("services/Dockerfile")
-RECIPE_FILES = (RECIPE, Path("services/healthcheck.py"), Path(".dockerignore"))
+RECIPE_FILES = (
+    RECIPE,
+    Path("services/healthcheck.py"),
+    Path("services/container_env.py"),
+    Path(".dockerignore"),
+)
 
 
 def release_tree(version: str, directory: Path) -> Path:

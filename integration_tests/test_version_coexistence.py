@@ -5,12 +5,14 @@ v1 only, and its gateway calls v1 ``create``. This checkout's airports 1.1.0 als
 serves ``create_v2``, and its gateway calls ``create_v2``, falling back to v1 when a
 1.0.0 instance answers ``MethodNotFound``. With one instance of each airports
 version consuming ``rpc-airports``, both gateways must give every caller a valid
-answer. (contracts/tests/test_side_by_side.py runs the same pair as processes.)
+answer, and the new gateway must really have fallen back to v1 on the old instance
+(its log line), not merely called v1 always. (contracts/tests/test_side_by_side.py
+runs the same pair as processes.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 
@@ -36,6 +38,20 @@ from service_testing.services import REPO_ROOT
 OLD, NEW = "1.0.0", "1.1.0"
 CALLS = 12
 GATEWAY_PORT = 8000
+# What the new gateway logs when an old airports instance answered create_v2 with
+# MethodNotFound and it used v1 create instead (gateway/routes/airports.py).
+FALLBACK_LOG_LINE = "using v1 create"
+# The image's own probe, with patient timing: on a busy machine one probe (a Python
+# process importing nameko) can take longer than the image's 8 s timeout, and a
+# working container must not be reported unhealthy for that. Docker's units: ns.
+SECOND = 10**9
+PATIENT_HEALTHCHECK = {
+    "interval": 5 * SECOND,
+    "timeout": 30 * SECOND,
+    "retries": 5,
+    "start_period": 120 * SECOND,
+}
+STARTUP_TIMEOUT = 300
 # Inside the test network: service-name DNS, like compose.
 SERVICE_ENV = {
     "AMQP_URI": "pyamqp://guest:guest@rabbitmq:5672/",
@@ -47,6 +63,12 @@ SERVICE_ENV = {
 class Deployment:
     amqp_uri: str  # the containerised broker, from the host
     gateway_urls: dict[str, str]  # version -> base URL of that version's gateway
+    new_gateway_log: Callable[[], str]  # the new gateway's output so far
+
+
+def container_log(container: DockerContainer) -> str:
+    stdout, stderr = container.get_logs()
+    return (stdout + stderr).decode(errors="replace")
 
 
 @pytest.fixture
@@ -70,15 +92,17 @@ def deployment(integration_mode: str, tmp_path) -> Iterator[Deployment]:
         stack.enter_context(RedisContainer(REDIS_IMAGE, network=network, network_aliases=["redis"]))
         services = {
             (service, version): stack.enter_context(
-                DockerContainer(image, env=SERVICE_ENV, network=network).with_exposed_ports(
-                    GATEWAY_PORT
-                )
+                DockerContainer(image, env=SERVICE_ENV, network=network)
+                .with_exposed_ports(GATEWAY_PORT)
+                .with_kwargs(healthcheck=PATIENT_HEALTHCHECK)
             )
             for (service, version), image in images.items()
         }
         # Started together, so their healthchecks run in parallel; then wait for each.
         for container in services.values():
-            HealthcheckWaitStrategy().with_startup_timeout(120).wait_until_ready(container)
+            HealthcheckWaitStrategy().with_startup_timeout(STARTUP_TIMEOUT).wait_until_ready(
+                container
+            )
         yield Deployment(
             amqp_uri=f"pyamqp://guest:guest@{rabbit.get_container_host_ip()}:"
             f"{rabbit.get_exposed_port(rabbit.port)}/",
@@ -88,6 +112,7 @@ def deployment(integration_mode: str, tmp_path) -> Iterator[Deployment]:
                 for (service, version), gateway in services.items()
                 if service == "gateway"
             },
+            new_gateway_log=lambda: container_log(services["gateway", NEW]),
         )
 
 
@@ -108,6 +133,7 @@ def test_both_airports_images_serve_one_queue_and_every_caller_gets_valid_answer
 
     # Every gateway's creates, read back through every gateway.
     valid = 0
+    fallbacks_before = deployment.new_gateway_log().count(FALLBACK_LOG_LINE)
     with requests.Session() as http:
         for caller, url in deployment.gateway_urls.items():
             for n in range(CALLS):
@@ -121,11 +147,16 @@ def test_both_airports_images_serve_one_queue_and_every_caller_gets_valid_answer
                         http.get(f"{reader}/airport/{airport['id']}", timeout=30).json() == airport
                     )
                 valid += 1
+    fallbacks = deployment.new_gateway_log().count(FALLBACK_LOG_LINE) - fallbacks_before
 
     report(
         f"version coexistence (images): create_v2 answered by {OLD}: {answered[OLD]} "
         f"(MethodNotFound), by {NEW}: {answered[NEW]}; {valid} gateway creates read back "
-        f"through both gateways, all valid"
+        f"through both gateways, all valid; the {NEW} gateway fell back to v1 {fallbacks} times"
     )
     # Round-robin hands each instance about half: generous bounds, no timing.
     assert min(answered.values()) >= CALLS // 4, answered
+    # The new gateway's create_v2 reached 1.0.0 and it used v1 create instead (a gateway
+    # that always called v1 would pass every check above). How many fall back depends on
+    # the round-robin's phase (see test_side_by_side.py), so only "at least one".
+    assert fallbacks >= 1, "the new gateway never fell back to v1 on the 1.0.0 instance"

@@ -9,7 +9,9 @@ Exits 0 when the service really serves, 1 otherwise, within a bounded time:
   that the process exists.
 
 The config file is read the way ``nameko run`` reads it (``${VAR:default}``
-substitution), so the probe talks to the same broker as the service.
+substitution), in the environment the image's entrypoint gives the service
+(container_env.py: credentials from secret files), so the probe talks to the same
+broker as the service.
 
 Part of the image recipe (services/Dockerfile), not of a service package: it needs
 only nameko, so it also probes images of released versions built from older code.
@@ -17,19 +19,31 @@ only nameko, so it also probes images of released versions built from older code
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import urllib.request
 from typing import Any
 
-import yaml
-from nameko.cli.main import setup_yaml_parser
-from nameko.constants import WEB_SERVER_CONFIG_KEY
-from nameko.standalone.rpc import ClusterRpcProxy
+from container_env import ConfigurationError, environment
 
 PROBE_TIMEOUT_SECONDS = 3.0
+# The whole probe, start-up and connecting included, ends by this deadline. Without it
+# a probe could hang (kombu keeps retrying a broker that does not answer), and Docker
+# does not kill a probe that passes its health-check timeout: they would pile up, one
+# more every interval, each a Python process. Longer than the timeouts it runs under
+# (the image's HEALTHCHECK, the swarm stack's): by then Docker has counted it as failed.
+DEADLINE_SECONDS = 45
+
+
+# nameko and yaml are imported where used, after the deadline is set: on a busy machine
+# importing them alone can take seconds.
 
 
 def load_config(path: str) -> dict[str, Any]:
+    import yaml
+    from nameko.cli.main import setup_yaml_parser
+
     setup_yaml_parser()
     with open(path) as config_file:
         return yaml.safe_load(config_file)
@@ -43,12 +57,16 @@ def http_health_ok(web_server_address: str, timeout: float) -> bool:
 
 
 def rpc_ping_ok(config: dict[str, Any], service: str, timeout: float) -> bool:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
     with ClusterRpcProxy(config, timeout=timeout) as cluster:
         return getattr(cluster, service).ping().get("status") == "ok"
 
 
 def probe(config: dict[str, Any], service: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
     """True when ``service`` (run with ``config``) answers within ``timeout``."""
+    from nameko.constants import WEB_SERVER_CONFIG_KEY
+
     try:
         if config.get(WEB_SERVER_CONFIG_KEY):
             return http_health_ok(str(config[WEB_SERVER_CONFIG_KEY]), timeout)
@@ -58,11 +76,29 @@ def probe(config: dict[str, Any], service: str, timeout: float = PROBE_TIMEOUT_S
         return False
 
 
+def exit_at_deadline(service: str) -> None:
+    def give_up(signum: int, frame: object) -> None:
+        print(f"{service} not healthy: no answer within {DEADLINE_SECONDS} s", file=sys.stderr)
+        os._exit(1)  # at once, whatever the probe is blocked in
+
+    signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(DEADLINE_SECONDS)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python healthcheck.py CONFIG SERVICE", file=sys.stderr)
         return 2
     config_path, service = argv
+    exit_at_deadline(service)
+    # Eventlet's green DNS resolver (dnspython) is half the import time of nameko, and the
+    # probe does not need it: a probe is paid for every few seconds in every container.
+    os.environ.setdefault("EVENTLET_NO_GREENDNS", "yes")
+    try:
+        os.environ.update(environment(os.environ))
+    except ConfigurationError as exc:
+        print(f"{service} not healthy: configuration error: {exc}", file=sys.stderr)
+        return 1
     return 0 if probe(load_config(config_path), service) else 1
 
 

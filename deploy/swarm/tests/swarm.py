@@ -1,0 +1,226 @@
+"""Driving a real Docker Swarm from the tests: its machines, the stack, its tasks and broker.
+
+The machines come from a tool named by ``SWARM_NODES_TOOL`` (noxfile.py, ``swarm``
+session) with this interface: ``up N`` (this engine a manager plus N-1 worker engines),
+``load IMAGE...`` (copy local images to the workers), ``crash I`` (machine I dies with
+everything on it; machine I's host name ends in I), ``down`` (remove it all).
+Everything else goes through the ``docker`` CLI against this (the manager's) engine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+
+from service_testing.waiting import wait_until
+
+STACK_FILE = Path("deploy/swarm/stack.yaml")
+# Where the stack file puts RabbitMQ, Redis and their volumes (deploy/swarm/stack.yaml).
+STORAGE_LABEL = "travel.storage=true"
+SECRETS = ("travel-rabbitmq-user", "travel-rabbitmq-password")
+DOCKER_TIMEOUT = 300
+
+
+def docker(*args: str, stdin: str | None = None, timeout: float = DOCKER_TIMEOUT) -> str:
+    """Run the docker CLI; its stdout, or CalledProcessError with its stderr."""
+    result = subprocess.run(
+        ["docker", *args], input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise subprocess.CalledProcessError(
+            result.returncode, result.args, result.stdout, result.stderr
+        )
+    return result.stdout
+
+
+@dataclass(frozen=True)
+class Machines:
+    tool: str
+
+    def run(self, *args: str, timeout: float = 300) -> None:
+        subprocess.run(["bash", self.tool, *args], check=True, timeout=timeout)
+
+    def up(self, count: int) -> None:
+        self.run("up", str(count))
+
+    def load(self, *images: str) -> None:
+        self.run("load", *images, timeout=600)
+
+    def crash(self, hostname: str, attempts: int = 20) -> None:
+        """Kill machine ``hostname``. A tool may fail before it has killed anything (its
+        listing of the machine's processes can race a short-lived one); such an attempt
+        changed nothing, so it is retried, a bounded number of times."""
+        number = re.fullmatch(r".*?(\d+)", hostname)[1]
+        for _ in range(attempts - 1):
+            if subprocess.run(["bash", self.tool, "crash", number], timeout=60).returncode == 0:
+                return
+            time.sleep(0.2)
+        self.run("crash", number)
+
+    def down(self) -> None:
+        self.run("down", timeout=120)
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    node: str
+    image: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+
+    def service(self, name: str) -> str:
+        return f"{self.name}_{name}"
+
+    def deploy(self, env: dict[str, str]) -> None:
+        # No registry: the images are on every node already, never resolved remotely.
+        subprocess.run(
+            [
+                "docker",
+                "stack",
+                "deploy",
+                "--resolve-image",
+                "never",
+                "-c",
+                str(STACK_FILE),
+                self.name,
+            ],
+            env=env,
+            check=True,
+            timeout=DOCKER_TIMEOUT,
+        )
+
+    def replicas(self) -> dict[str, tuple[int, int]]:
+        """service -> (running, desired) as ``docker service ls`` counts them."""
+        listing = docker(
+            "service",
+            "ls",
+            "--filter",
+            f"label=com.docker.stack.namespace={self.name}",
+            "--format",
+            "{{.Name}} {{.Replicas}}",
+        )
+        counts = {}
+        for line in listing.splitlines():
+            name, replicas = line.split()[:2]
+            running, desired = replicas.split("/")
+            counts[name.removeprefix(f"{self.name}_")] = (int(running), int(desired))
+        return counts
+
+    def converged(self) -> bool:
+        counts = self.replicas()
+        return bool(counts) and all(r == d and d > 0 for r, d in counts.values())
+
+    def running_tasks(self, service: str) -> list[Task]:
+        """Tasks the swarm wants running and that are running now."""
+        listing = docker(
+            "service",
+            "ps",
+            self.service(service),
+            "--no-trunc",
+            "--filter",
+            "desired-state=running",
+            "--format",
+            "{{.ID}} {{.Node}} {{.Image}} {{.CurrentState}}",
+        )
+        tasks = []
+        for line in listing.splitlines():
+            task_id, node, image, state = line.split(maxsplit=3)
+            if state.startswith("Running"):
+                tasks.append(Task(task_id, node, image.split("@")[0]))
+        return tasks
+
+    def task_addresses(self, task: Task) -> set[str]:
+        """The task's addresses on the stack's overlay networks."""
+        attachments = json.loads(docker("inspect", "--type", "task", task.id))[0].get(
+            "NetworksAttachments", []
+        )
+        return {a.split("/")[0] for n in attachments for a in n.get("Addresses", [])}
+
+    def update_state(self, service: str) -> str:
+        status = docker(
+            "service", "inspect", self.service(service), "--format", "{{json .UpdateStatus}}"
+        )
+        return (json.loads(status) or {}).get("State", "")
+
+    def local_container(self, service: str) -> str:
+        """The id of ``service``'s container on this (the manager's) engine."""
+        ids = docker(
+            "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={self.service(service)}"
+        ).split()
+        assert len(ids) == 1, f"{service}: expected one container here, found {ids}"
+        return ids[0]
+
+    def leftovers(self) -> dict[str, list[str]]:
+        label = f"label=com.docker.stack.namespace={self.name}"
+        return {
+            "containers": docker("ps", "-aq", "--filter", label).split(),
+            "volumes": docker("volume", "ls", "-q", "--filter", label).split(),
+        }
+
+    def remove(self) -> None:
+        """``docker stack rm``, and wait until its containers on this engine are gone."""
+        subprocess.run(["docker", "stack", "rm", self.name], check=False, timeout=120)
+        wait_until(lambda: not self.leftovers()["containers"], 120, "the stack's containers to go")
+
+    def remove_volumes(self) -> None:
+        """The stack's volumes on this engine (they outlive the stack on purpose)."""
+        volumes = self.leftovers()["volumes"]
+        if volumes:
+            docker("volume", "rm", *volumes)
+
+
+def create_secret(name: str, value: str) -> None:
+    docker("secret", "create", name, "-", stdin=value)
+
+
+def node_state(hostname: str) -> str:
+    return docker("node", "inspect", hostname, "--format", "{{.Status.State}}").strip()
+
+
+def worker_nodes() -> set[str]:
+    return set(docker("node", "ls", "--filter", "role=worker", "--format", "{{.Hostname}}").split())
+
+
+def this_node() -> str:
+    return docker("info", "--format", "{{.Swarm.NodeID}}").strip()
+
+
+@dataclass(frozen=True)
+class RabbitApi:
+    """The stack's RabbitMQ management API (published on the storage node)."""
+
+    url: str
+    auth: tuple[str, str]
+
+    def get(self, path: str) -> dict:
+        response = requests.get(f"{self.url}/api/{path}", auth=self.auth, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def queue(self, name: str) -> dict:
+        return self.get(f"queues/%2F/{quote(name, safe='')}")
+
+    def consumer_channels(self, queue: str) -> list[str]:
+        return [c["channel_details"]["name"] for c in self.queue(queue)["consumer_details"]]
+
+    def acknowledged_on(self, channel: str) -> int:
+        stats = self.get(f"channels/{quote(channel, safe='')}").get("message_stats", {})
+        return int(stats.get("ack", 0))
+
+    def redelivered(self, queue: str) -> int:
+        return int(self.queue(queue).get("message_stats", {}).get("redeliver", 0))
+
+
+def elapsed_since(started: float) -> float:
+    return round(time.monotonic() - started, 1)

@@ -1,0 +1,134 @@
+"""A steady, bounded stream of reads and writes through the gateway, every answer recorded.
+
+Each client thread alternates ``GET /airport/<id>`` of a known airport with ``POST
+/airport`` of a new one, at a fixed pace, until it is stopped, its time is up or it has
+sent its share of the request budget. Every created airport is kept so the test can
+read all of them back afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import requests
+
+CLIENT_TIMEOUT = 30.0  # well past the gateway's own RPC timeout (10 s): its answer counts
+
+
+@dataclass(frozen=True)
+class Outcome:
+    started: float  # time.monotonic()
+    ended: float
+    method: str
+    status: int  # 0: no HTTP answer at all (connection error, client timeout)
+    correct: bool  # the expected status and body
+
+    @property
+    def failed(self) -> bool:
+        return not self.correct
+
+
+class Traffic:
+    def __init__(
+        self,
+        base_url: str,
+        known: dict[str, str],  # airport id -> name
+        *,
+        clients: int = 2,
+        interval: float = 0.1,
+        max_seconds: float,
+        max_requests: int,
+        label: str,
+    ) -> None:
+        self.base_url = base_url
+        self.known = dict(known)
+        self.interval = interval
+        self.deadline = time.monotonic() + max_seconds
+        self.per_client = max_requests // clients
+        self.label = label
+        self.outcomes: list[Outcome] = []
+        self.created: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(clients)]
+
+    def __enter__(self) -> Traffic:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join()
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.outcomes)
+
+    def _run(self, client: int) -> None:
+        ids = list(self.known)
+        with requests.Session() as session:
+            for n in range(self.per_client):
+                if self._stopping.is_set() or time.monotonic() > self.deadline:
+                    return
+                if n % 2:
+                    self._create(session, f"{self.label} {client}-{n}")
+                else:
+                    self._read(session, ids[(client + n) % len(ids)])
+                self._stopping.wait(self.interval)
+
+    def _read(self, session: requests.Session, airport_id: str) -> None:
+        started = time.monotonic()
+        status, correct = self._call(
+            lambda: session.get(f"{self.base_url}/airport/{airport_id}", timeout=CLIENT_TIMEOUT),
+            lambda r: (
+                r.status_code == 200
+                and r.json() == {"id": airport_id, "name": self.known[airport_id]}
+            ),
+        )
+        self._record(Outcome(started, time.monotonic(), "GET", status, correct))
+
+    def _create(self, session: requests.Session, name: str) -> None:
+        started = time.monotonic()
+        created: list[str] = []
+
+        def check(response: requests.Response) -> bool:
+            if response.status_code != 201 or response.json().get("name") != name:
+                return False
+            created.append(response.json()["id"])
+            return True
+
+        status, correct = self._call(
+            lambda: session.post(
+                f"{self.base_url}/airport", json={"airport": name}, timeout=CLIENT_TIMEOUT
+            ),
+            check,
+        )
+        with self._lock:
+            self.created.update(dict.fromkeys(created, name))
+        self._record(Outcome(started, time.monotonic(), "POST", status, correct))
+
+    @staticmethod
+    def _call(send, check) -> tuple[int, bool]:
+        try:
+            response = send()
+            return response.status_code, check(response)
+        except (requests.RequestException, ValueError):
+            return 0, False
+
+    def _record(self, outcome: Outcome) -> None:
+        with self._lock:
+            self.outcomes.append(outcome)
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    return {
+        "requests": len(outcomes),
+        "writes": sum(o.method == "POST" for o in outcomes),
+        "failed": sum(o.failed for o in outcomes),
+        "5xx": sum(o.status >= 500 for o in outcomes),
+        "lost": sum(o.status == 0 for o in outcomes),
+    }

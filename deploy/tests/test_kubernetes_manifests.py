@@ -1,0 +1,191 @@
+"""deploy/kubernetes/ checked offline: no cluster runs here.
+
+1. Every resource is valid against the Kubernetes API schemas of KUBERNETES_VERSION
+   (kubernetes-validate, strict: unknown fields are errors).
+2. What the manifests name exists in the project: images (the service registry, or an
+   infrastructure image compose.yaml runs), container ports (what the process listens
+   on), probe commands (the image's HEALTHCHECK, or compose.yaml's probe of that
+   infrastructure image), environment variables (read by the service's config.yaml or
+   the image's entrypoint), the non-root user (the image's), Secret and ConfigMap
+   names (created by deploy/kubernetes/README.md's commands) and volume sources.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from service_testing.services import REPO_ROOT, SERVICES
+
+# A current Kubernetes release; kubernetes-validate carries its schemas.
+KUBERNETES_VERSION = "1.37.0"
+MANIFESTS = sorted((REPO_ROOT / "deploy" / "kubernetes").glob("*.yaml"))
+DOCKERFILE = (REPO_ROOT / "services" / "Dockerfile").read_text()
+COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
+README = (REPO_ROOT / "deploy" / "kubernetes" / "README.md").read_text()
+CONTAINER_ENV = (REPO_ROOT / "services" / "container_env.py").read_text()
+RABBITMQ_ENV = (REPO_ROOT / "deploy" / "swarm" / "rabbitmq-env.conf").read_text()
+OUR_IMAGE = re.compile(r"^travel/(?P<service>[a-z]+):")
+# The ports the project's processes listen on, each from where it is set.
+GATEWAY_PORT = int(
+    re.search(r"GATEWAY_PORT:(\d+)", (REPO_ROOT / SERVICES["gateway"].config).read_text())[1]
+)
+AMQP_PORT = 5672
+REDIS_PORT = 6379
+RABBITMQ_MANAGEMENT_PORT = 15672
+
+
+def resources() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in MANIFESTS:
+        for document in yaml.safe_load_all(path.read_text()):
+            if document:
+                found.append(
+                    (f"{path.name}:{document['kind']}/{document['metadata']['name']}", document)
+                )
+    return found
+
+
+RESOURCES = resources()
+
+
+def pod_specs() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, resource["spec"]["template"]["spec"])
+        for name, resource in RESOURCES
+        if resource["kind"] in ("Deployment", "StatefulSet")
+    ]
+
+
+def containers() -> list[tuple[str, dict[str, Any]]]:
+    return [(name, container) for name, spec in pod_specs() for container in spec["containers"]]
+
+
+def compose_service_of(image: str) -> dict[str, Any]:
+    for service in COMPOSE["services"].values():
+        if service.get("image") == image:
+            return service
+    raise AssertionError(f"{image} is not an image compose.yaml runs")
+
+
+def image_healthcheck(service: str) -> list[str]:
+    """The Dockerfile's HEALTHCHECK command as argv, for one service's image."""
+    command = re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD (?P<cmd>[^\n]+)", DOCKERFILE)["cmd"]
+    return [service if word == "$SERVICE" else word for word in shlex.split(command)]
+
+
+def test_the_manifests_exist():
+    assert MANIFESTS, "no manifests under deploy/kubernetes"
+    kinds = {resource["kind"] for _, resource in RESOURCES}
+    assert kinds >= {
+        "Deployment",
+        "StatefulSet",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    }
+
+
+@pytest.mark.parametrize(("name", "resource"), RESOURCES, ids=[name for name, _ in RESOURCES])
+def test_resource_is_valid_against_the_kubernetes_api_schema(name, resource):
+    kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
+
+
+def test_a_deployment_for_every_service_and_a_stateful_set_for_every_store():
+    deployments = {r["metadata"]["name"] for _, r in RESOURCES if r["kind"] == "Deployment"}
+    stateful = {r["metadata"]["name"] for _, r in RESOURCES if r["kind"] == "StatefulSet"}
+    redis_per_service = {name for name in COMPOSE["services"] if name.startswith("redis-")}
+    assert deployments == set(SERVICES)
+    assert stateful == {"rabbitmq", *redis_per_service}
+    for _, resource in RESOURCES:
+        if resource["kind"] == "StatefulSet":
+            assert resource["spec"]["volumeClaimTemplates"], resource["metadata"]["name"]
+
+
+def test_every_rpc_service_autoscales_and_every_service_has_a_disruption_budget():
+    targets = {
+        resource["kind"]: set()
+        for _, resource in RESOURCES
+        if resource["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget")
+    }
+    for _, resource in RESOURCES:
+        if resource["kind"] == "HorizontalPodAutoscaler":
+            targets["HorizontalPodAutoscaler"].add(resource["spec"]["scaleTargetRef"]["name"])
+        if resource["kind"] == "PodDisruptionBudget":
+            targets["PodDisruptionBudget"].add(
+                resource["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+            )
+    assert targets["HorizontalPodAutoscaler"] == set(SERVICES) - {"gateway"}
+    assert targets["PodDisruptionBudget"] == set(SERVICES)
+
+
+@pytest.mark.parametrize(("name", "container"), containers(), ids=[n for n, _ in containers()])
+def test_image_ports_and_probes_exist_in_the_project(name, container):
+    image = container["image"]
+    ours = OUR_IMAGE.match(image)
+    if ours:
+        service = ours["service"]
+        assert service in SERVICES, f"{name}: no service {service!r} in the registry"
+        expected_probe = image_healthcheck(service)
+        expected_ports = {GATEWAY_PORT} if service == "gateway" else set()
+    else:
+        compose_service = compose_service_of(image)
+        expected_probe = compose_service["healthcheck"]["test"][1:]  # after "CMD"
+        expected_ports = {
+            "rabbitmq:3-management": {AMQP_PORT, RABBITMQ_MANAGEMENT_PORT},
+            "redis:7": {REDIS_PORT},
+        }[image]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["exec"]["command"] == expected_probe, (name, probe)
+    assert {port["containerPort"] for port in container.get("ports", [])} == expected_ports
+    assert set(container["resources"]) == {"limits", "requests"}
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+@pytest.mark.parametrize(("name", "container"), containers(), ids=[n for n, _ in containers()])
+def test_every_environment_variable_is_read_by_what_runs(name, container):
+    ours = OUR_IMAGE.match(container["image"])
+    if ours:
+        config = (REPO_ROOT / SERVICES[ours["service"]].config).read_text()
+        readers = config + CONTAINER_ENV
+    else:
+        readers = RABBITMQ_ENV  # the same variables the swarm's RabbitMQ gets
+    for variable in container.get("env", []):
+        assert re.search(rf"\b{variable['name']}\b", readers), (name, variable["name"])
+
+
+def test_pods_run_as_the_images_non_root_user():
+    image_uid = int(re.search(r"useradd [^\n]*--uid (\d+)", DOCKERFILE)[1])
+    assert re.search(r"^USER app$", DOCKERFILE, re.MULTILINE)
+    for name, spec in pod_specs():
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        image = spec["containers"][0]["image"]
+        if OUR_IMAGE.match(image):
+            assert spec["securityContext"]["runAsUser"] == image_uid, name
+
+
+def test_secrets_and_config_maps_are_created_by_the_documented_commands():
+    referenced = set()
+    for _, spec in pod_specs():
+        for volume in spec.get("volumes", []):
+            if "secret" in volume:
+                referenced.add(("secret generic", volume["secret"]["secretName"]))
+            if "configMap" in volume:
+                referenced.add(("configmap", volume["configMap"]["name"]))
+        for container in spec["containers"]:
+            for variable in container.get("env", []):
+                if "valueFrom" in variable:
+                    referenced.add(
+                        ("secret generic", variable["valueFrom"]["secretKeyRef"]["name"])
+                    )
+    assert referenced
+    for kind, name in referenced:
+        assert f"kubectl create {kind} {name} " in README, (kind, name)
+    assert "--from-file=redis.conf=deploy/redis/redis.conf" in README
+    assert Path(REPO_ROOT / "deploy" / "redis" / "redis.conf").is_file()
