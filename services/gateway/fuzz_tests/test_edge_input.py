@@ -13,6 +13,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from gateway.strict_json import MAX_JSON_DEPTH
 from service_testing.waiting import wait_until
 
 JSON = {"Content-Type": "application/json"}
@@ -108,8 +109,9 @@ def test_page_sizes_take_plain_ascii_digits_only(stack, limit):
     assert_json_error(response, 400, "INVALID_ARGUMENT")
 
 
-def test_moderately_nested_json_is_an_invalid_argument(stack):
-    body = b'{"airport": ' + b"[" * 50 + b"]" * 50 + b"}"
+def test_nesting_within_the_depth_bound_is_an_invalid_argument(stack):
+    depth = MAX_JSON_DEPTH - 1  # the object around it is one level more
+    body = b'{"airport": ' + b"[" * depth + b"]" * depth + b"}"
 
     assert_json_error(post(stack, "/airport", body), 400, "INVALID_ARGUMENT")
 
@@ -169,9 +171,9 @@ def test_an_oversized_body_sent_whole_on_a_kept_alive_connection_gets_its_413_js
 
 
 def test_an_oversized_body_sent_whole_then_connection_close_gets_its_413_json(stack):
-    # The gateway answers 413 before reading the body, then closes with the body unread:
-    # the kernel resets the connection and the client never sees the answer. Needs a
-    # bounded drain or a lingering close in the HTTP layer.
+    # The gateway answers 413 before reading the body; closing with the body unread would
+    # make the kernel reset the connection before the client reads the answer, so the
+    # gateway drains (bounded) before it closes.
     for _ in range(3):
         assert_413_json(send_whole_then_read(stack, 4_000_000, "close"))
 

@@ -76,9 +76,11 @@ BODY_TIMEOUT = Setting(
 CLIENT_ADDRESS_ENVIRON_KEY = "gateway.client_address"
 HTTP_VERSIONS = ("HTTP/1.0", "HTTP/1.1")
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
-# After a refusal: how long, and how much, unread input is drained before closing.
-LINGER_SECONDS = 1.0
-LINGER_BYTES = 256 * 1024
+# After a refusal: how long, and how much, unread input is drained before closing. Big
+# enough for a client that writes a whole oversized body (a few MB on a fast link)
+# before it reads the 413; bounded, so a client can hold a refused connection no longer.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
