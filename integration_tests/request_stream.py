@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from dataclasses import dataclass
 
 import requests
+
+from service_testing.client_threads import ClientThreads
 
 
 @dataclass(frozen=True)
@@ -18,48 +19,36 @@ class Outcome:
     correct: bool  # 200 and exactly the expected body
 
 
-class RequestStream:
+class RequestStream(ClientThreads):
     """``clients`` threads GET ``base_url + path`` in turn for each (path, expected JSON),
     each waiting ``pace`` seconds between its requests."""
 
     def __init__(
         self, base_url: str, expected: dict[str, object], clients: int = 4, pace: float = 0.0
     ) -> None:
+        super().__init__(clients)
         self.base_url = base_url
         self.expected = expected
         self.pace = pace
         self.outcomes: list[Outcome] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(clients)]
-
-    def __enter__(self) -> RequestStream:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        for thread in self._threads:
-            thread.join()
 
     def count(self) -> int:
-        with self._lock:
+        with self.lock:
             return len(self.outcomes)
 
     def since(self, moment: float) -> list[Outcome]:
         """The outcomes of the requests started after ``moment`` (``time.monotonic()``)."""
-        with self._lock:
+        with self.lock:
             return [outcome for outcome in self.outcomes if outcome.started > moment]
 
-    def _run(self, offset: int) -> None:
+    def run_client(self, client: int) -> None:
         paths = list(self.expected)
         with requests.Session() as session:
-            for path in itertools.islice(itertools.cycle(paths), offset, None):
-                if self._stopping.is_set():
+            for path in itertools.islice(itertools.cycle(paths), client, None):
+                if self.stopping.is_set():
                     return
                 self._record(session, path)
-                self._stopping.wait(self.pace)
+                self.stopping.wait(self.pace)
 
     def _record(self, session: requests.Session, path: str) -> None:
         started = time.monotonic()
@@ -69,5 +58,5 @@ class RequestStream:
             correct = status == 200 and response.json() == self.expected[path]
         except requests.RequestException:
             status, correct = 0, False
-        with self._lock:
+        with self.lock:
             self.outcomes.append(Outcome(started, time.monotonic(), status, correct))

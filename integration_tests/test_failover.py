@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import threading
 import time
 import uuid
 from collections import Counter
@@ -27,6 +26,7 @@ import redis
 import requests
 
 from integration_tests.request_stream import RequestStream
+from service_testing.client_threads import ClientThreads
 from service_testing.waiting import wait_until
 
 AIRPORT_NAMES = ("Amsterdam", "Berlin", "Copenhagen", "Dublin", "Edinburgh")
@@ -42,32 +42,20 @@ IMPATIENT_RPC_TIMEOUT_SECONDS = "0.5"
 CREATE_ATTEMPTS = 20
 
 
-class KeyedCreates:
+class KeyedCreates(ClientThreads):
     """Clients that POST /airport with a fresh Idempotency-Key each, retrying a 503/504
     with the same key (as a well-behaved client does) until it gets its 201."""
 
     def __init__(self, gateway_url: str, clients: int = 2) -> None:
+        super().__init__(clients)
         self.gateway_url = gateway_url
         self.created: dict[str, str] = {}  # key -> airport id
         self.statuses: Counter[int] = Counter()
         self.failed: list[str] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads = [threading.Thread(target=self._run) for _ in range(clients)]
 
-    def __enter__(self) -> KeyedCreates:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        for thread in self._threads:
-            thread.join()
-
-    def _run(self) -> None:
+    def run_client(self, client: int) -> None:
         with requests.Session() as session:
-            while not self._stopping.is_set():
+            while not self.stopping.is_set():
                 self._create(session, uuid.uuid4().hex)
 
     def _create(self, session: requests.Session, key: str) -> None:
@@ -82,14 +70,14 @@ class KeyedCreates:
                 status = response.status_code
             except requests.RequestException:
                 status = 0
-            with self._lock:
+            with self.lock:
                 self.statuses[status] += 1
                 if status == 201:
                     self.created[key] = response.json()["id"]
                     return
             if status not in (0, 503, 504):
                 break
-        with self._lock:
+        with self.lock:
             self.failed.append(key)
 
 

@@ -8,11 +8,12 @@ read all of them back afterwards.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 
 import requests
+
+from service_testing.client_threads import ClientThreads
 
 CLIENT_TIMEOUT = 30.0  # well past the gateway's own RPC timeout (10 s): its answer counts
 
@@ -30,7 +31,7 @@ class Outcome:
         return not self.correct
 
 
-class Traffic:
+class Traffic(ClientThreads):
     def __init__(
         self,
         base_url: str,
@@ -42,6 +43,7 @@ class Traffic:
         max_requests: int,
         label: str,
     ) -> None:
+        super().__init__(clients)
         self.base_url = base_url
         self.known = dict(known)
         self.interval = interval
@@ -50,35 +52,22 @@ class Traffic:
         self.label = label
         self.outcomes: list[Outcome] = []
         self.created: dict[str, str] = {}
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads = [threading.Thread(target=self._run, args=(n,)) for n in range(clients)]
-
-    def __enter__(self) -> Traffic:
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        for thread in self._threads:
-            thread.join()
 
     def count(self) -> int:
-        with self._lock:
+        with self.lock:
             return len(self.outcomes)
 
-    def _run(self, client: int) -> None:
+    def run_client(self, client: int) -> None:
         ids = list(self.known)
         with requests.Session() as session:
             for n in range(self.per_client):
-                if self._stopping.is_set() or time.monotonic() > self.deadline:
+                if self.stopping.is_set() or time.monotonic() > self.deadline:
                     return
                 if n % 2:
                     self._create(session, f"{self.label} {client}-{n}")
                 else:
                     self._read(session, ids[(client + n) % len(ids)])
-                self._stopping.wait(self.interval)
+                self.stopping.wait(self.interval)
 
     def _read(self, session: requests.Session, airport_id: str) -> None:
         started = time.monotonic()
@@ -107,7 +96,7 @@ class Traffic:
             ),
             check,
         )
-        with self._lock:
+        with self.lock:
             self.created.update(dict.fromkeys(created, name))
         self._record(Outcome(started, time.monotonic(), "POST", status, correct))
 
@@ -120,7 +109,7 @@ class Traffic:
             return 0, False
 
     def _record(self, outcome: Outcome) -> None:
-        with self._lock:
+        with self.lock:
             self.outcomes.append(outcome)
 
 
