@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from integration_tests.compose import ComposeStack, running_compose_stack
+from service_testing.oversized_body import assert_413_json, post_whole_then_read
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
 OUR_SERVICES = ("airports", "trips", "messages", "gateway")
@@ -64,6 +65,11 @@ def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(co
         )
         listed = http.get(f"{api}/messages", timeout=HTTP_SECONDS).json()
         assert [(m["id"], m["text"]) for m in listed] == [(message, "hello from compose")]
+
+    # Through Docker's port publishing too, a client that writes a whole oversized body
+    # before reading gets its 413 JSON, not a reset.
+    for connection in ("close", "keep-alive"):
+        assert_413_json(post_whole_then_read(api, 2_000_000, connection))
 
     # SIGTERM must reach `nameko run` (PID 1 via exec): exit code 0, not 137 from
     # the SIGKILL Docker sends when the grace period runs out.

@@ -6,14 +6,13 @@ output: every service logged JSON lines, every RPC service serves its metrics po
 from __future__ import annotations
 
 import json
-import socket
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.strict_json import MAX_JSON_DEPTH
+from service_testing.oversized_body import assert_413_json, post_whole_then_read
 from service_testing.waiting import wait_until
 
 JSON = {"Content-Type": "application/json"}
@@ -140,34 +139,8 @@ def test_post_bodies_that_are_not_declared_json_are_415(stack, content_type):
     assert_json_error(response, 415)
 
 
-def send_whole_then_read(stack, body_bytes: int, connection: str) -> bytes:
-    """POST an oversized body the way a simple client does: all of it, then read."""
-    address = urlsplit(stack.url)
-    body = b'{"airport": "' + b"x" * body_bytes + b'"}'
-    head = (
-        f"POST /airport HTTP/1.1\r\nHost: {address.netloc}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        f"Connection: {connection}\r\n\r\n"
-    ).encode()
-    answer = b""
-    with socket.create_connection((address.hostname, address.port), timeout=15) as client:
-        client.sendall(head + body)
-        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = client.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    return answer
-
-
-def assert_413_json(answer: bytes) -> None:
-    status_line, _, rest = answer.partition(b"\r\n")
-    assert status_line.startswith(b"HTTP/1.1 413"), answer[:300]
-    assert json.loads(rest.partition(b"\r\n\r\n")[2])["error"] == "BODY_TOO_LARGE"
-
-
 def test_an_oversized_body_sent_whole_on_a_kept_alive_connection_gets_its_413_json(stack):
-    assert_413_json(send_whole_then_read(stack, 1_000_000, "keep-alive"))
+    assert_413_json(post_whole_then_read(stack.url, 1_000_000, "keep-alive"))
 
 
 def test_an_oversized_body_sent_whole_then_connection_close_gets_its_413_json(stack):
@@ -175,7 +148,7 @@ def test_an_oversized_body_sent_whole_then_connection_close_gets_its_413_json(st
     # make the kernel reset the connection before the client reads the answer, so the
     # gateway drains (bounded) before it closes.
     for _ in range(3):
-        assert_413_json(send_whole_then_read(stack, 4_000_000, "close"))
+        assert_413_json(post_whole_then_read(stack.url, 4_000_000, "close"))
 
 
 def test_every_service_writes_one_json_object_per_line(stack):
