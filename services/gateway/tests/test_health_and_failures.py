@@ -151,7 +151,8 @@ def test_unreachable_broker_is_503_within_the_publish_timeout(publish):
 
 def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):
     start(AirportsService, MessagesService)
-    start(GatewayService, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    # nothing listens there
+    start(GatewayService, REDIS_URIS={"gateway": f"redis://127.0.0.1:{free_port()}/0"})
 
     message = http_session.post("/messages", json={"message": "hi"})
     keyed = http_session.post(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -99,8 +100,8 @@ class RateLimited(ServiceError):
 
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, retry_after_seconds: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after_seconds: int = 1, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
         self.headers = {"Retry-After": str(retry_after_seconds)}
 
 
