@@ -40,7 +40,10 @@ def deployment(service_env, release_1_0_0):
         replace(old_gateway, env={"GATEWAY_PORT": str(old_port)}, probe=gateway_health(old_port)),
         replace(
             service_command("gateway"),
-            env={"GATEWAY_PORT": str(new_port)},
+            # No record cache: every read goes over RPC, as the old gateway's do, so the
+            # round-robin phase below (which instance gets each create_v2) is the one
+            # the fallback assertion relies on; a cached read would skip a turn.
+            env={"GATEWAY_PORT": str(new_port), "RECORD_CACHE_SIZE": "0"},
             probe=gateway_health(new_port),
         ),
     ]
