@@ -90,6 +90,9 @@ def stack(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[Gateway]:
             "REDIS_KEY_PREFIX": prefix,
             "RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
             "READINESS_TIMEOUT_SECONDS": str(READINESS_TIMEOUT_SECONDS),
+            # Every read must reach airports (and its Redis) through the broker, or the
+            # gateway would answer the stream from memory and no outage would show.
+            "RECORD_CACHE_SIZE": "0",
         }
         launcher = IntegrationLauncher(tmp_path, env)
         try:
