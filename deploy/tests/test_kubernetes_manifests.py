@@ -136,7 +136,9 @@ def test_image_ports_and_probes_exist_in_the_project(name, container):
         expected_ports = {GATEWAY_PORT} if service == "gateway" else set()
     else:
         compose_service = compose_service_of(image)
-        expected_probe = compose_service["healthcheck"]["test"][1:]  # after "CMD"
+        kind, *command = compose_service["healthcheck"]["test"]
+        # CMD runs the command itself, CMD-SHELL one string through sh (as Docker does).
+        expected_probe = command if kind == "CMD" else ["sh", "-c", *command]
         expected_ports = {
             "rabbitmq:3-management": {AMQP_PORT, RABBITMQ_MANAGEMENT_PORT},
             "redis:7": {REDIS_PORT},

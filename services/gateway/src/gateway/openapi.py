@@ -28,7 +28,12 @@ from werkzeug import exceptions as http_errors
 
 from contracts.airports.v1 import GET as GET_AIRPORT
 from contracts.airports.v2 import CREATE_V2
-from contracts.errors import InvalidArgument, ServiceTimeout, ServiceUnavailable
+from contracts.errors import (
+    IdempotencyKeyReused,
+    InvalidArgument,
+    ServiceTimeout,
+    ServiceUnavailable,
+)
 from contracts.ids import EntityId
 from contracts.interface import RpcMethod
 from contracts.messages.v1 import GET_ALL_MESSAGES, GET_MESSAGE, SAVE_MESSAGE, PageSize
@@ -41,12 +46,14 @@ from gateway.errors import (
     MalformedJson,
     MalformedRequest,
     OriginNotAllowed,
+    RateLimited,
     RequestTimeout,
     StreamFull,
     TooManyStreams,
     UnsupportedMediaType,
     response_from_exception,
 )
+from gateway.idempotency import ACCEPTED_KEY, IDEMPOTENCY_HEADER
 from gateway.routes.page import CONTENT_TYPES
 
 JSON = "application/json"
@@ -113,6 +120,7 @@ class Operation:
     errors: tuple[type[Exception], ...] = ()
     params: dict[str, Any] = field(default_factory=dict)  # path parameter -> type
     query: dict[str, Any] = field(default_factory=dict)  # query parameter -> type
+    idempotent: bool = False  # takes an Idempotency-Key (gateway.idempotency)
     tag: str = "travel"
 
     @property
@@ -124,6 +132,8 @@ class Operation:
         found: list[type[Exception]] = [*self.errors, *REQUEST_ERRORS]
         if self.body is not None:
             found += BODY_ERRORS
+        if self.idempotent:
+            found.append(IdempotencyKeyReused)
         for method in self.calls:
             found += method.errors
         if self.calls:
@@ -152,6 +162,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Content(201, schema=CREATE_V2.result),
         body=bodies.NewAirport,
         calls=(CREATE_V2,),
+        idempotent=True,
     ),
     Operation(
         "GET",
@@ -168,6 +179,7 @@ OPERATIONS: tuple[Operation, ...] = (
         Content(201, schema=Trip),
         body=CreateTrip,
         calls=(CREATE_TRIP,),
+        idempotent=True,
     ),
     Operation(
         "GET",
@@ -184,6 +196,8 @@ OPERATIONS: tuple[Operation, ...] = (
         Content(201, schema=SAVE_MESSAGE.result),
         body=bodies.NewMessage,
         calls=(SAVE_MESSAGE,),
+        errors=(RateLimited,),
+        idempotent=True,
         tag="messenger",
     ),
     Operation(
@@ -299,6 +313,16 @@ def parameters(operation: Operation, schemas: SchemaRegistry) -> list[dict[str, 
         }
         for name, kind in operation.query.items()
     ]
+    if operation.idempotent:
+        found.append(
+            {
+                "name": IDEMPOTENCY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "a retry with the same key and body gets the first answer again",
+                "schema": {"type": "string", "pattern": f"^{ACCEPTED_KEY.pattern}$"},
+            }
+        )
     return found
 
 
@@ -328,7 +352,7 @@ def operation_object(operation: Operation, schemas: SchemaRegistry) -> dict[str,
         "tags": [operation.tag],
         "responses": {str(status): body for status, body in sorted(responses.items())},
     }
-    if operation.params or operation.query:
+    if operation.params or operation.query or operation.idempotent:
         described["parameters"] = parameters(operation, schemas)
     if operation.body is not None:
         described["requestBody"] = {
