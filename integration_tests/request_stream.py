@@ -60,3 +60,15 @@ class RequestStream(ClientThreads):
             status, correct = 0, False
         with self.lock:
             self.outcomes.append(Outcome(started, time.monotonic(), status, correct))
+
+
+def create_airports(gateway_url: str, names: tuple[str, ...]) -> dict[str, object]:
+    """Create an airport per name; return {path: the JSON body a GET of it must answer},
+    the ``expected`` of a ``RequestStream``."""
+    expected: dict[str, object] = {}
+    for name in names:
+        response = requests.post(f"{gateway_url}/airport", json={"airport": name}, timeout=30)
+        assert response.status_code == 201, response.text
+        airport_id = response.json()["id"]
+        expected[f"/airport/{airport_id}"] = {"id": airport_id, "name": name}
+    return expected

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 import redis
 import requests
 
-from integration_tests.request_stream import RequestStream
+from integration_tests.request_stream import RequestStream, create_airports
 from service_testing.client_threads import ClientThreads
 from service_testing.waiting import wait_until
 
@@ -97,17 +97,6 @@ def airport_records(redis_url: str, prefix: str) -> int:
         client.close()
 
 
-def create_airports(gateway_url: str) -> dict[str, object]:
-    """Create the airports; return {path: the JSON body a GET of it must answer}."""
-    expected: dict[str, object] = {}
-    for name in AIRPORT_NAMES:
-        response = requests.post(f"{gateway_url}/airport", json={"airport": name}, timeout=30)
-        assert response.status_code == 201, response.text
-        airport_id = response.json()["id"]
-        expected[f"/airport/{airport_id}"] = {"id": airport_id, "name": name}
-    return expected
-
-
 def write_waiting(client: redis.Redis) -> bool:
     """True once a client's HSET (the create's store write) is held by the pause."""
     return any(c["cmd"] == "hset" and "b" in c["flags"] for c in client.client_list())
@@ -122,7 +111,7 @@ def test_sigkill_of_an_instance_mid_stream_loses_no_request(
     # gateway would answer from memory and the kill would prove nothing.
     gateway = services.start_gateway(RECORD_CACHE_SIZE="0")
     impatient = services.start_gateway(RPC_TIMEOUT_SECONDS=IMPATIENT_RPC_TIMEOUT_SECONDS)
-    expected = create_airports(gateway.url)
+    expected = create_airports(gateway.url, AIRPORT_NAMES)
 
     with RequestStream(gateway.url, expected) as stream, KeyedCreates(impatient.url) as creates:
         wait_until(lambda: stream.count() >= 100, 60, "100 answered requests before the kill")

@@ -24,7 +24,7 @@ from testcontainers.community.redis import RedisContainer
 
 from integration_tests.brokers import DOCKER_MODE, RABBIT_API_PORT, RABBITMQ_IMAGE, REDIS_IMAGE
 from integration_tests.processes import Gateway, IntegrationLauncher
-from integration_tests.request_stream import Outcome, RequestStream
+from integration_tests.request_stream import Outcome, RequestStream, create_airports
 from service_testing.ports import free_port
 from service_testing.redis_keys import deleting_keys
 from service_testing.vhosts import throwaway_vhost
@@ -102,16 +102,6 @@ def stack(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[Gateway]:
             launcher.kill_all()
 
 
-def create_airports(gateway_url: str) -> dict[str, object]:
-    """{path: the JSON a GET of it must answer} for newly created airports."""
-    expected: dict[str, object] = {}
-    for name in AIRPORT_NAMES:
-        response = requests.post(f"{gateway_url}/airport", json={"airport": name}, timeout=30)
-        assert response.status_code == 201, response.text
-        expected[f"/airport/{response.json()['id']}"] = response.json()
-    return expected
-
-
 @dataclass(frozen=True)
 class OutageRecord:
     outcomes: list[Outcome]
@@ -153,7 +143,7 @@ def stream_through_outage(
     start: Callable[[], None],
     while_down: Callable[[], None] = lambda: None,
 ) -> OutageRecord:
-    expected = create_airports(gateway.url)
+    expected = create_airports(gateway.url, AIRPORT_NAMES)
     with RequestStream(gateway.url, expected, pace=PACE_SECONDS) as stream:
         wait_until(lambda: stream.count() >= STEADY_ANSWERS, 30, "answers before the outage")
         stopping_at = time.monotonic()

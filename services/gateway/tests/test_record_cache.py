@@ -6,7 +6,6 @@ id that does not exist: a 404 is asked again, and answers once the record exists
 """
 
 import pytest
-import redis
 
 from airports.service import AirportsService
 from airports.store import AirportStore
@@ -15,13 +14,6 @@ from gateway.service import GatewayService
 from messages.service import MessagesService
 from trips.service import TripsService
 from trips.store import TripStore
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ for Redis to drop the messages, never for a fixed time.
 
 import eventlet
 import pytest
-import redis
 from nameko.events import event_handler
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
@@ -27,13 +26,6 @@ class MessageCreatedListener:
     @event_handler("messages", "message_created")
     def on_message_created(self, payload):
         return payload
-
-
-@pytest.fixture
-def redis_client(redis_url):
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    yield client
-    client.close()
 
 
 @pytest.fixture

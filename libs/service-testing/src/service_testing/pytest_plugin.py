@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 
 from service_testing.local_brokers import local_redis_url
 from service_testing.redis_keys import deleting_keys, new_key_prefix
@@ -25,6 +26,14 @@ from service_testing.services import SERVICES
 def redis_url() -> str:
     """The Redis database tests write to (``TEST_REDIS_URL``, default db 15)."""
     return local_redis_url()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Any]:
+    """A client of the tests' Redis database (strings decoded), closed after the test."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
 
 
 @pytest.fixture
