@@ -13,6 +13,8 @@
   acknowledge on the dead connection is expected. (Nameko 2.14 ignores only
   amqp's own ``ConnectionError`` there; a socket error escaped and killed the
   whole container, leaving a process that consumed nothing after a broker restart.)
+* A call's arguments are checked against a signature computed once
+  (``service_runtime.signature_check``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from contracts.errors import ServiceError, ServiceUnavailable
 from service_runtime.rpc import BROKER_UNREACHABLE, RPC_PERSISTENT_MESSAGES, publish_options
+from service_runtime.signature_check import SignatureCheckedOnce
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class ServiceRpcConsumer(RpcConsumer):
         return result, exc_info
 
 
-class ServiceRpc(Rpc):
+class ServiceRpc(SignatureCheckedOnce, Rpc):
     rpc_consumer = ServiceRpcConsumer()
 
     def __init__(

@@ -30,19 +30,28 @@ dies before acknowledging it is still redelivered to another instance (acks, not
 persistence, decide that), and requests keep their confirm, which is how "no
 instance of that service" (``mandatory`` + confirm) becomes a fast 503. Events
 (``EventDispatcher``) keep nameko's persistent, confirmed publishing.
+
+Replies are consumed without acknowledgement, on a connection of their own, and
+handed to the waiting caller at once (``ReplyConsumer``). nameko acknowledged each
+reply and spawned a green thread to do so: one more frame to the broker and one
+more thread per call. An acknowledgement only matters if a message can go to
+another consumer, and a reply queue has exactly one, the process that waits for
+it; if that process dies, the reply has nobody to go to either way.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import eventlet
 from kombu.exceptions import OperationalError
 from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import UnknownService
-from nameko.rpc import RpcProxy
+from nameko.messaging import QueueConsumer
+from nameko.rpc import ReplyListener, RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
 from service_runtime.settings import Setting, boolean
@@ -86,8 +95,40 @@ def publish_options(persistent: bool) -> dict[str, Any]:
     return {"delivery_mode": NON_PERSISTENT, "use_confirms": False}
 
 
+class ReplyConsumer(QueueConsumer):
+    """nameko's consumer, taking messages without acknowledgement and handling each
+    as it arrives (for replies only: module doc)."""
+
+    def get_consumers(self, consumer_cls: Callable[..., Any], channel: Any) -> Iterable[Any]:
+        for provider in self._providers:
+            self._consumers[provider] = consumer_cls(
+                queues=[provider.queue],
+                callbacks=[partial(self.handle_message, provider)],
+                accept=self.accept,
+                no_ack=True,
+            )
+        return self._consumers.values()
+
+    def handle_message(self, provider: Any, body: Any, message: Any) -> None:
+        # Handing a reply over never blocks: no green thread of its own needed.
+        provider.handle_message(body, message)
+
+
+class UnacknowledgedReplies(ReplyListener):
+    """nameko's ``ReplyListener`` on a ``ReplyConsumer``."""
+
+    queue_consumer = ReplyConsumer()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if waiting is not None:  # None: its caller gave up (timed out) already
+            waiting.send(body)
+
+
 class TimedRpcProxy(RpcProxy):
     """``RpcProxy`` whose method calls raise ``ServiceTimeout`` after a bounded wait."""
+
+    rpc_reply_listener = UnacknowledgedReplies()
 
     def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
         options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)

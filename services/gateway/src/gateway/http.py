@@ -31,6 +31,7 @@ from gateway.request_ids import REQUEST_ID_ENVIRON_KEY, REQUEST_ID_HEADER
 from gateway.security_headers import EVERY_RESPONSE
 from service_runtime.calllog import REQUEST_ID_KEY
 from service_runtime.settings import Setting
+from service_runtime.signature_check import SignatureCheckedOnce
 
 MAX_CONNECTIONS = Setting(
     "MAX_CONNECTIONS",
@@ -108,7 +109,7 @@ class JsonWebServer(WebServer):
         return {REQUEST_ID_KEY: request.environ[REQUEST_ID_ENVIRON_KEY]}
 
 
-class JsonHttpEntrypoint(HttpRequestHandler):
+class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
     """``@http(method, url)``: every error the table maps (and Werkzeug's 4xx) is
     expected, so nameko logs it as a warning instead of a crash."""
 
