@@ -7,7 +7,8 @@
   ``ConnectionError`` that the gateway could only report as a 500.
 * Replies are transient and published without a broker confirm unless
   ``RPC_PERSISTENT_MESSAGES`` is on (``service_runtime.rpc`` says what that
-  changes); the reply's settings are read once at start, not on every call.
+  changes); the reply's settings are read once at start, not on every call, and
+  its producer comes from a pool found once (``service_runtime.publishing``).
 * A call whose broker connection was lost while it ran ends quietly: the broker
   has already requeued its message for another delivery, so failing to reply or
   acknowledge on the dead connection is expected. (Nameko 2.14 ignores only
@@ -24,7 +25,6 @@ from types import TracebackType
 from typing import Any
 
 import redis
-from nameko.amqp.publish import Publisher
 from nameko.constants import (
     AMQP_SSL_CONFIG_KEY,
     AMQP_URI_CONFIG_KEY,
@@ -35,6 +35,7 @@ from nameko.constants import (
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from contracts.errors import ServiceError, ServiceUnavailable
+from service_runtime.publishing import PooledPublisher
 from service_runtime.rpc import BROKER_UNREACHABLE, RPC_PERSISTENT_MESSAGES, publish_options
 from service_runtime.signature_check import SignatureCheckedOnce
 
@@ -51,7 +52,7 @@ class ServiceRpcConsumer(RpcConsumer):
         super().setup()
         config = self.container.config
         options = publish_options(RPC_PERSISTENT_MESSAGES.read(config))
-        self.publisher_cls = type("ReplyPublisher", (Publisher,), options)
+        self.publisher_cls = type("ReplyPublisher", (PooledPublisher,), options)
         self.reply_args = {
             "amqp_uri": config[AMQP_URI_CONFIG_KEY],
             "exchange": get_rpc_exchange(config),

@@ -51,9 +51,10 @@ from kombu.exceptions import OperationalError
 from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import UnknownService
 from nameko.messaging import QueueConsumer
-from nameko.rpc import ReplyListener, RpcProxy
+from nameko.rpc import MethodProxy, ReplyListener, RpcProxy, ServiceProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
+from service_runtime.publishing import PooledPublisher
 from service_runtime.settings import Setting, boolean
 
 RPC_TIMEOUT = Setting(
@@ -125,6 +126,19 @@ class UnacknowledgedReplies(ReplyListener):
             waiting.send(body)
 
 
+class PooledMethodProxy(MethodProxy):
+    publisher_cls = PooledPublisher
+
+
+class PooledServiceProxy(ServiceProxy):
+    """nameko's ``ServiceProxy``, publishing its calls with ``PooledPublisher``."""
+
+    def __getattr__(self, name: str) -> PooledMethodProxy:
+        return PooledMethodProxy(
+            self.worker_ctx, self.service_name, name, self.reply_listener, **self.options
+        )
+
+
 class TimedRpcProxy(RpcProxy):
     """``RpcProxy`` whose method calls raise ``ServiceTimeout`` after a bounded wait."""
 
@@ -148,7 +162,9 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
         return TimedServiceProxy(
-            super().get_dependency(worker_ctx),
+            PooledServiceProxy(
+                worker_ctx, self.target_service, self.rpc_reply_listener, **self.options
+            ),
             self.timeout,
             self.publish_timeout,
             self.wait_until_replies_consumed,
