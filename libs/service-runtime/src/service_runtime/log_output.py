@@ -33,6 +33,15 @@ class BatchedStreamHandler(logging.StreamHandler):
         self.pending: list[str] = []
         self.timer: threading.Timer | None = None
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # logging's, without taking the handler's lock for every line: ``emit`` only
+        # formats and appends (no I/O, nothing that yields to another green thread);
+        # ``flush``, which writes, still takes it.
+        if not self.filter(record):
+            return False
+        self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record) + self.terminator

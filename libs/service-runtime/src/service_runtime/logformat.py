@@ -109,7 +109,7 @@ def lean_records() -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging._srcfile = None  # noqa: SLF001 - the documented way to skip the stack walk
+    logging._srcfile = None  # the documented way to skip the stack walk
 
 
 def formatter(log_format: str | None = None) -> logging.Formatter:

@@ -1,0 +1,121 @@
+"""How RPC messages travel, against the real broker: requests and replies published
+through a producer pool found once (``PooledPublisher``), replies received without
+acknowledgement (``ReplyConsumer``), call arguments checked against a signature
+computed once (``SignatureCheckedOnce``)."""
+
+import socket
+
+import pytest
+from kombu import Exchange, Queue
+from kombu.pools import producers
+from nameko.amqp.publish import UndeliverableMessage, get_connection
+from nameko.exceptions import IncorrectSignature
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from airports.service import AirportsService
+from gateway.service import GatewayService
+from service_runtime.publishing import PooledPublisher, producer_pool
+from service_testing.waiting import wait_until
+
+EXCHANGE = Exchange("test-publishing", type="topic", durable=False, auto_delete=True)
+
+
+@pytest.fixture
+def queue(rabbit_config):
+    """A queue bound to ``EXCHANGE`` for routing key ``to.queue``, declared on the broker."""
+    declared = Queue("test-publishing", exchange=EXCHANGE, routing_key="to.queue")
+    with get_connection(rabbit_config["AMQP_URI"]) as connection:
+        declared(connection.channel()).declare()
+    return declared
+
+
+def received(rabbit_config, queue):
+    with get_connection(rabbit_config["AMQP_URI"]) as connection:
+        message = queue(connection.channel()).get(no_ack=True)
+    return message
+
+
+def test_a_message_arrives_as_nameko_publishes_it(rabbit_config, queue):
+    publisher = PooledPublisher(
+        rabbit_config["AMQP_URI"], exchange=EXCHANGE, headers={"from": "construction"}
+    )
+
+    publisher.publish(
+        {"args": [1]},
+        routing_key="to.queue",
+        correlation_id="c-1",
+        reply_to="back",
+        extra_headers={"nameko.request_id": "r-1"},
+    )
+
+    message = received(rabbit_config, queue)
+    assert message.payload == {"args": [1]}
+    assert message.properties["correlation_id"] == "c-1"
+    assert message.properties["reply_to"] == "back"
+    assert message.headers == {"from": "construction", "nameko.request_id": "r-1"}
+
+
+def test_a_mandatory_message_nobody_can_receive_is_undeliverable(rabbit_config, queue):
+    publisher = PooledPublisher(rabbit_config["AMQP_URI"], exchange=EXCHANGE, use_confirms=True)
+
+    with pytest.raises(UndeliverableMessage):
+        publisher.publish({}, routing_key="to.nobody", mandatory=True)
+
+
+def test_after_the_connection_is_lost_the_next_message_goes_out_on_a_new_one(rabbit_config, queue):
+    uri = rabbit_config["AMQP_URI"]
+    publisher = PooledPublisher(uri, exchange=EXCHANGE, use_confirms=True)
+    publisher.publish({"n": 1}, routing_key="to.queue")
+    assert received(rabbit_config, queue).payload == {"n": 1}
+    with producer_pool(uri, True, None, None, publisher.transport_options).acquire() as pooled:
+        pooled.connection.connection.transport.sock.shutdown(socket.SHUT_RDWR)  # the link goes down
+
+    publisher.publish({"n": 2}, routing_key="to.queue")
+
+    assert received(rabbit_config, queue).payload == {"n": 2}
+
+
+def test_the_pool_is_kombus_own_and_found_once_per_broker_and_options(rabbit_config):
+    uri = rabbit_config["AMQP_URI"]
+
+    first = producer_pool(uri, True, None, None, {})
+    again = producer_pool(uri, True, None, None, {})
+    unconfirmed = producer_pool(uri, False, None, None, {})
+
+    assert first is again
+    assert unconfirmed is not first
+    assert first in producers.values()
+
+
+def test_replies_are_received_without_acknowledgement(
+    start, http_session, rabbit_config, rabbit_manager
+):
+    start(AirportsService, GatewayService)
+    created = http_session.post("/airport", json={"airport": "Oslo"})
+    assert created.status_code == 201  # the gateway has called airports, and had its reply
+
+    def by_queue():  # the management API lists consumers from statistics, a moment late
+        consumers = rabbit_manager._get("consumers", rabbit_config["vhost"])  # no public getter
+        return {c["queue"]["name"]: c["ack_required"] for c in consumers}
+
+    def reply_consumers():
+        return [ack for name, ack in by_queue().items() if name.startswith("rpc.reply-gateway")]
+
+    wait_until(reply_consumers, 30, "the gateway's reply consumer to be listed")
+    assert reply_consumers() == [False]
+    # Requests keep theirs: a request whose consumer dies unacknowledged is redelivered.
+    assert by_queue()["rpc-airports"] is True
+
+
+def test_a_call_with_arguments_that_do_not_fit_is_refused(start, rabbit_config):
+    start(AirportsService)
+
+    with ServiceRpcProxy("airports", rabbit_config) as airports:
+        with pytest.raises(IncorrectSignature):
+            airports.get()  # ``id`` missing
+        with pytest.raises(IncorrectSignature):
+            airports.get("a", "b")
+        with pytest.raises(IncorrectSignature):
+            airports.get(id="a", colour="red")
+        with pytest.raises(IncorrectSignature):
+            airports.get("a", id="a")
