@@ -88,3 +88,18 @@ def test_size_zero_turns_caching_off():
 
     assert load.calls == ["a", "a"]
     assert len(records) == 0
+
+
+def test_in_says_whether_a_read_would_be_answered_from_memory():
+    records, load = Records(10, 0.05), Loader(missing={"b"})
+    assert "a" not in records
+
+    records.get("a", load("a"))
+    with pytest.raises(NotFound):
+        records.get("b", load("b"))
+
+    assert "a" in records
+    assert "b" not in records
+    time.sleep(0.1)
+    assert "a" not in records  # expired
+    assert "a" not in Records(0, 60)  # caching off

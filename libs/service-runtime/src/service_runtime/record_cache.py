@@ -73,6 +73,10 @@ class Records:
         if self._cache is not None:
             self._cache[key] = record
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether ``get(key, ...)`` would answer from memory now."""
+        return self._cache is not None and key in self._cache
+
     def __len__(self) -> int:
         return 0 if self._cache is None else len(self._cache)
 
