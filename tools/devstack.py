@@ -222,13 +222,13 @@ def raise_stop(signum: int, frame: object) -> None:
 
 
 def main() -> int:
-    started = time.monotonic()
     processes: dict[str, subprocess.Popen] = {}
     previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         venvs = {service: ensure_venv(service) for service in SERVICES}
         ensure_broker("RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), 5672, log)
         ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379, log)
+        started = time.monotonic()  # start to ready, the venvs' first install apart
         for service in SERVICES:
             for name in process_names(service):
                 processes[name] = start_service(name, service, venvs[service])

@@ -31,6 +31,7 @@ class RunningStack:
     url: str
     service_pids: list[int]
     process: subprocess.Popen
+    ready_seconds: float  # from the first service's start to /ready answering 200
 
     def stop(self) -> int:
         """SIGTERM the runner, as a user's Ctrl-C would; its exit code."""
@@ -44,6 +45,7 @@ class RunnerOutput:
 
     def __init__(self, process: subprocess.Popen) -> None:
         self.url: str | None = None
+        self.ready_seconds = 0.0
         self.pids: list[int] = []
         threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
 
@@ -52,8 +54,8 @@ class RunnerOutput:
             sys.stdout.write(line)
             if started := re.search(r"started \w+ \(pid (\d+)\)", line):
                 self.pids.append(int(started.group(1)))
-            if ready := re.search(r"ready in [\d.]+s: (http://\S+)/", line):
-                self.url = ready.group(1)
+            if ready := re.search(r"ready in ([\d.]+)s: (http://\S+)/", line):
+                self.ready_seconds, self.url = float(ready.group(1)), ready.group(2)
 
 
 def wait_until_ready(process: subprocess.Popen, output: RunnerOutput) -> str:
@@ -85,7 +87,7 @@ def isolated_stack(**environment: str) -> Iterator[RunningStack]:
         try:
             output = RunnerOutput(process)
             url = wait_until_ready(process, output)
-            yield RunningStack(url, output.pids, process)
+            yield RunningStack(url, output.pids, process, output.ready_seconds)
         finally:
             if process.poll() is None:
                 process.kill()
