@@ -11,6 +11,7 @@ from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.idempotency import IdempotencyKey
+from service_runtime.memory import ReleasedMemory
 from service_runtime.metrics import EntrypointMetrics
 from service_runtime.store import StoreProvider
 
@@ -21,6 +22,7 @@ class AirportsService(Pingable):
     store: AirportStore = StoreProvider(AirportStore)
     call_log = CallLog()
     metrics = EntrypointMetrics()
+    memory = ReleasedMemory()
     idempotency_key = IdempotencyKey()
 
     @rpc

@@ -127,12 +127,20 @@ class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
     def handle_result(
         self, event: Event, worker_ctx: Any, result: Any, exc_info: Any
     ) -> tuple[Any, Any]:
-        handled = super().handle_result(event, worker_ctx, result, exc_info)
-        # The connection's green thread, just woken with the result, writes the response
-        # first; this worker's end-of-call bookkeeping (the call log line, metrics) then
-        # runs after it instead of delaying the client.
+        # nameko sends a failed worker's exception through ``event`` to the connection's
+        # green thread, which re-raises it: its traceback then holds the frame holding
+        # ``event``, a cycle that keeps the request's whole stack alive until the cyclic
+        # garbage collector runs (a flood of 4xx answers grew RSS; service_runtime.memory).
+        # The error's response is made here instead and sent as the result.
+        if exc_info is None:
+            event.send(result)
+        else:
+            event.send(self.response_from_exception(exc_info[1]))
+        # The connection's green thread, just woken with the response, writes it first;
+        # this worker's end-of-call bookkeeping (the call log line, metrics) then runs
+        # after it instead of delaying the client.
         eventlet.sleep(0)
-        return handled
+        return result, exc_info
 
 
 http = JsonHttpEntrypoint.decorator

@@ -17,6 +17,7 @@ from gateway.routes.metrics import MetricsRoutes
 from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
 from service_runtime.calllog import CallLog
+from service_runtime.memory import ReleasedMemory
 from service_runtime.metrics import MeteredRpcProxy
 from service_runtime.record_cache import RecordCache
 
@@ -33,6 +34,7 @@ class GatewayService(
     name = "gateway"
     call_log = CallLog()
     metrics = GatewayMetrics()
+    memory = ReleasedMemory()
 
     airports = MeteredRpcProxy(AIRPORTS)
     trips = MeteredRpcProxy(TRIPS)

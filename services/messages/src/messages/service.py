@@ -24,6 +24,7 @@ from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.idempotency import IdempotencyKey
+from service_runtime.memory import ReleasedMemory
 from service_runtime.metrics import EntrypointMetrics
 from service_runtime.store import StoreProvider
 
@@ -34,6 +35,7 @@ class MessagesService(Pingable):
     store: MessageStore = StoreProvider(MessageStore)
     call_log = CallLog()
     metrics = EntrypointMetrics()
+    memory = ReleasedMemory()
     dispatch = EventDispatcher()
     idempotency_key = IdempotencyKey()
 

@@ -17,6 +17,7 @@ from service_runtime.calllog import CallLog
 from service_runtime.entrypoints import rpc
 from service_runtime.health import Pingable
 from service_runtime.idempotency import IdempotencyKey
+from service_runtime.memory import ReleasedMemory
 from service_runtime.metrics import EntrypointMetrics, MeteredRpcProxy
 from service_runtime.record_cache import RecordCache
 from service_runtime.store import StoreProvider
@@ -31,6 +32,7 @@ class TripsService(Pingable):
     store: TripStore = StoreProvider(TripStore)
     call_log = CallLog()
     metrics = EntrypointMetrics()
+    memory = ReleasedMemory()
     airports = MeteredRpcProxy(AIRPORTS)
     # Airports never change once created: one that answered once exists for good.
     airport_records = RecordCache()
