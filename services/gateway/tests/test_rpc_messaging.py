@@ -7,7 +7,6 @@ import socket
 
 import pytest
 from kombu import Exchange, Queue
-from kombu.pools import producers
 from nameko.amqp.publish import UndeliverableMessage, get_connection
 from nameko.exceptions import IncorrectSignature
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -75,7 +74,7 @@ def test_after_the_connection_is_lost_the_next_message_goes_out_on_a_new_one(rab
     assert received(rabbit_config, queue).payload == {"n": 2}
 
 
-def test_the_pool_is_kombus_own_and_found_once_per_broker_and_options(rabbit_config):
+def test_producers_are_found_once_per_broker_and_options(rabbit_config):
     uri = rabbit_config["AMQP_URI"]
 
     first = producer_pool(uri, True, None, None, {})
@@ -84,7 +83,32 @@ def test_the_pool_is_kombus_own_and_found_once_per_broker_and_options(rabbit_con
 
     assert first is again
     assert unconfirmed is not first
-    assert first in producers.values()
+
+
+def test_a_producer_keeps_its_connection_and_channel_between_messages(rabbit_config, queue):
+    publisher = PooledPublisher(rabbit_config["AMQP_URI"], exchange=EXCHANGE, use_confirms=True)
+    pool = producer_pool(rabbit_config["AMQP_URI"], True, None, None, publisher.transport_options)
+
+    publisher.publish({"n": 1}, routing_key="to.queue")
+    with pool.acquire() as producer:
+        channel = producer.channel
+    publisher.publish({"n": 2}, routing_key="to.queue")
+
+    with pool.acquire() as producer:
+        assert producer.channel is channel
+        assert channel.is_open
+
+
+def test_a_producer_whose_publish_failed_is_not_used_again(rabbit_config, queue):
+    publisher = PooledPublisher(rabbit_config["AMQP_URI"], exchange=EXCHANGE, use_confirms=True)
+    pool = producer_pool(rabbit_config["AMQP_URI"], True, None, None, publisher.transport_options)
+    with pytest.raises(UndeliverableMessage):
+        publisher.publish({}, routing_key="to.nobody", mandatory=True)
+
+    publisher.publish({"n": 3}, routing_key="to.queue")  # on a fresh producer
+
+    assert received(rabbit_config, queue).payload == {"n": 3}
+    assert len(pool.idle) == 1
 
 
 def test_replies_are_received_without_acknowledgement(
