@@ -9,6 +9,7 @@ Everything else goes through the ``docker`` CLI against this (the manager's) eng
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -56,10 +57,8 @@ def kill_network_namespace(name: str) -> None:
     ).stdout.split()
     members = {int(pid) for pid in listed}
     for pid in members | {pid for pid, parent in process_parents() if parent in members}:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # ended on its own meanwhile
 
 
 def process_parents() -> Iterator[tuple[int, int]]:
