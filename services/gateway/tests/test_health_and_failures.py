@@ -3,6 +3,7 @@ broker unreachable (outages of real brokers: integration_tests/test_outages.py).
 
 import time
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import eventlet
 import pytest
@@ -147,6 +148,24 @@ def test_unreachable_broker_is_503_within_the_publish_timeout(publish):
 
     assert time.monotonic() - started < WELL_BEFORE_THE_DEFAULT
     assert RPC_PUBLISH_TIMEOUT.default > WELL_BEFORE_THE_DEFAULT
+
+
+def test_a_broker_that_refuses_the_gateway_is_503(
+    start, http_session, rabbit_manager, rabbit_config
+):
+    start(AirportsService, GatewayService)
+    created = http_session.post("/airport", json={"airport": "Oslo"})
+    assert created.status_code == 201
+    vhost = rabbit_config["vhost"]
+    rabbit_manager.delete_vhost(vhost)  # the broker closes its connections, refuses new ones
+    try:
+        response = http_session.get("/airport/0123456789abcdef0123456789abcdef")
+    finally:  # the fixture deletes it again after the test
+        rabbit_manager.create_vhost(vhost)
+        user = urlsplit(rabbit_config["AMQP_URI"]).username
+        rabbit_manager.set_vhost_permissions(vhost, user, ".*", ".*", ".*")
+
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")
 
 
 def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):

@@ -5,8 +5,9 @@ wait with ``RPC_TIMEOUT_SECONDS`` (config, default 10 s) and turns the two ways 
 dependency can be missing into typed errors that cross RPC and map to HTTP:
 
 * no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
-* the broker unreachable (down, connection refused or lost) -> ``ServiceUnavailable``
-  within ``RPC_PUBLISH_TIMEOUT_SECONDS`` (503), well before the RPC timeout;
+* the broker unreachable (down; the connection refused, lost, or closed by the broker)
+  -> ``ServiceUnavailable`` within ``RPC_PUBLISH_TIMEOUT_SECONDS`` (503), well before
+  the RPC timeout;
 * bound but no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504).
 
 A call already handed to the broker when the connection drops gets 504 at the timeout,
@@ -47,6 +48,7 @@ from functools import partial
 from typing import Any
 
 import eventlet
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import UnknownService
@@ -79,8 +81,10 @@ PUBLISH_RETRY_POLICY = {
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
-# What kombu and the socket raise when the broker is down or the connection is lost.
-BROKER_UNREACHABLE = (OperationalError, OSError)
+# What kombu and the socket raise when the broker is down or the connection is lost,
+# and what py-amqp raises when the broker closes or refuses the connection (its vhost
+# deleted, the user's access revoked, a forced close).
+BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 RPC_PERSISTENT_MESSAGES = Setting(
     "RPC_PERSISTENT_MESSAGES",
     boolean,
