@@ -168,6 +168,23 @@ def test_a_broker_that_refuses_the_gateway_is_503(
     assert_error(response, 503, "SERVICE_UNAVAILABLE")
 
 
+def test_a_request_reaching_a_gateway_being_killed_is_503(
+    container_factory, gateway_config, http_session
+):
+    container = container_factory(GatewayService, gateway_config)
+    container.start()
+    assert http_session.get("/health").status_code == 200
+    # What nameko sets while it kills a container (a crashed managed thread, a forced
+    # stop): no worker starts after it. There is no public way to hold a kill midway.
+    container._being_killed = True
+    try:
+        response = http_session.get("/health")
+    finally:
+        container._being_killed = False  # the fixture stops it as usual
+
+    assert_error(response, 503, "SERVICE_UNAVAILABLE")
+
+
 def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):
     start(AirportsService, MessagesService)
     # nothing listens there

@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+from nameko.exceptions import ContainerBeingKilled
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -160,6 +161,10 @@ def status_of(error_type: type[ServiceError]) -> int | None:
 
 def response_from_exception(exc: BaseException) -> Response:
     """The HTTP response for any exception that escaped a route."""
+    if isinstance(exc, ContainerBeingKilled):
+        # The process is going down (a crash or a forced stop) between accepting a
+        # request and starting its worker: another instance can answer it.
+        exc = ServiceUnavailable("gateway: this instance is stopping")
     if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
         return json_response(
             status,
