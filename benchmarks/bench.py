@@ -118,6 +118,11 @@ class Sample:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    requests: int = 0
+    # CPU time per request (us) of each group of processes while the case ran: the
+    # stack's services, and the local broker and Redis (shared; one stack is loaded at
+    # a time). Less noisy than latency on a shared machine, and it says where time goes.
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -174,7 +179,44 @@ def run_wrk(url: str, case: Case, duration_s: int) -> Sample:
         p99_ms=raw["p99_us"] / 1000,
         non_2xx=raw["non_2xx"],
         socket_errors=raw["socket_errors"],
+        requests=raw["requests"],
     )
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+SHARED_COMMANDS = {"broker": "beam.smp", "redis": "redis-server"}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def shared_processes() -> dict[str, list[int]]:
+    """The local RabbitMQ's and Redis's processes, by group (none when not local)."""
+    found: dict[str, list[int]] = {}
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            command = comm.read_text().strip()
+        except OSError:
+            continue  # ended while listed
+        for group, expected in SHARED_COMMANDS.items():
+            if command == expected:
+                found.setdefault(group, []).append(int(comm.parent.name))
+    return found
+
+
+def run_case(stack: Stack, case: Case, duration_s: int, shared: dict[str, list[int]]) -> Sample:
+    """One wrk run, with the CPU time each group of processes spent per request."""
+    groups = {"services": stack.pids, **shared}
+    before = {group: sum(map(cpu_seconds, pids)) for group, pids in groups.items()}
+    sample = run_wrk(stack.url, case, duration_s)
+    if sample.requests:
+        sample.cpu_us = {
+            group: (sum(map(cpu_seconds, pids)) - before[group]) / sample.requests * 1e6
+            for group, pids in groups.items()
+        }
+    return sample
 
 
 def rpc_ping(amqp_uri: str, calls: int) -> dict[str, float]:
@@ -380,6 +422,7 @@ def our_cases(stack: Stack) -> list[Case]:
 
 
 def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Results) -> None:
+    shared = shared_processes()
     for number in range(profile.rounds):
         print(f"\n--- round {number + 1}/{profile.rounds}", flush=True)
         pairs = zip(paired_cases(ours), paired_cases(baseline), strict=True)
@@ -393,13 +436,13 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
             # Alternate who goes first, so a drift in the machine's load hits both alike.
             order = [(ours, our_case), (baseline, base_case)]
             for stack, case in order if number % 2 == 0 else reversed(order):
-                sample = run_wrk(stack.url, case, profile.duration_s)
+                sample = run_case(stack, case, profile.duration_s, shared)
                 results.add(stack.name, case.name, sample)
                 print(f"{stack.name:9} {case.name:36} {format_sample(sample)}", flush=True)
                 time.sleep(profile.settle_s)
         unpaired = () if baseline.trip_body else our_cases(ours)
         for case in filter(lambda case: profile.selected(case.name), unpaired):
-            sample = run_wrk(ours.url, case, profile.duration_s)
+            sample = run_case(ours, case, profile.duration_s, shared)
             results.add(ours.name, case.name, sample)
             print(f"{ours.name:9} {case.name:36} {format_sample(sample)}", flush=True)
             time.sleep(profile.settle_s)
@@ -539,6 +582,27 @@ def evaluate(results: Results) -> None:
     )
 
 
+def median_cpu(samples: list[Sample], group: str) -> str:
+    values = [sample.cpu_us[group] for sample in samples if group in sample.cpu_us]
+    return f"{statistics.median(values):9.0f}" if values else f"{'-':>9}"
+
+
+def print_cpu(results: Results) -> None:
+    """CPU time per request of each stack's services and of the shared broker and Redis."""
+    groups = ("services", *SHARED_COMMANDS)
+    stacks = ("ours", "baseline")
+    width = 9 * len(groups)
+    print(f"\n{'CPU us per request (medians)':36}" + "".join(f"{s:>{width}}" for s in stacks))
+    print(f"{'case':36}" + "".join(f"{group:>9}" for group in groups) * len(stacks))
+    for case, by_stack in results.samples.items():
+        line = "".join(
+            median_cpu(by_stack[stack], group) if stack in by_stack else " " * 9
+            for stack in stacks
+            for group in groups
+        )
+        print(f"{case:36}{line}".rstrip())
+
+
 def print_report(results: Results) -> None:
     print(f"\n== {results.profile} run, {results.started}, load {results.machine['load']}")
     if results.only or results.ours_environment or results.against_ours:
@@ -569,6 +633,7 @@ def print_report(results: Results) -> None:
                 f" {'':6} {median_of(ours, 'p99_ms'):7.2f}"
             )
         print(line)
+    print_cpu(results)
     for size, samples in results.listing.items():
         name = f"GET /messages?limit=50, {size} live"
         print(

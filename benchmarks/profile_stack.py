@@ -19,18 +19,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import FULL, Case, our_cases, our_stack, paired_cases, rss_by_process, run_wrk
+from bench import (
+    FULL,
+    Case,
+    cpu_seconds,
+    our_cases,
+    our_stack,
+    paired_cases,
+    rss_by_process,
+    run_wrk,
+)
 
 from service_testing.local_brokers import local_redis_url
 
 TOP = 25
 PY_SPY = str(Path(sys.executable).parent / "py-spy")  # installed beside this Python
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
 def summarise(raw: Path) -> tuple[int, Counter[str], Counter[str]]:
