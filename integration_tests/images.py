@@ -37,14 +37,21 @@ def release_tree(version: str, directory: Path) -> Path:
     return tree
 
 
+# The recipe starts a service with this module when the tree has it (RUNNER in the recipe).
+LEAN_RUNNER = Path("libs/service-runtime/src/service_runtime/serve.py")
+
+
 def service_image(tree: Path, service: str, tag: str) -> str:
     """Build ``service`` from ``tree`` as ``tag`` (layers cached between runs)."""
+    buildargs = {"SERVICE": service, "SERVICE_CLASS": SERVICES[service].target}
+    if not (tree / LEAN_RUNNER).exists():  # a release from before it: nameko's own CLI
+        buildargs["RUNNER"] = "nameko"
     DockerImage(
         path=tree,
         tag=tag,
         clean_up=False,
         dockerfile_path=str(RECIPE),
-        buildargs={"SERVICE": service, "SERVICE_CLASS": SERVICES[service].target},
+        buildargs=buildargs,
         rm=True,
     ).build()
     return tag

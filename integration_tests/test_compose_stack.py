@@ -71,7 +71,13 @@ def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(co
     for connection in ("close", "keep-alive"):
         assert_413_json(post_whole_then_read(api, 2_000_000, connection))
 
-    # SIGTERM must reach `nameko run` (PID 1 via exec): exit code 0, not 137 from
+    # Each service runs as PID 1 (exec), started by the lean entry point.
+    for container in compose_stack.containers():
+        if container.labels["com.docker.compose.service"] in OUR_SERVICES:
+            command = container.exec_run(["cat", "/proc/1/cmdline"]).output.split(b"\0")
+            assert command[:3] == [b"python", b"-m", b"service_runtime.serve"], command
+
+    # SIGTERM must reach the service (PID 1 via exec): exit code 0, not 137 from
     # the SIGKILL Docker sends when the grace period runs out.
     compose_stack.compose_command("stop", *OUR_SERVICES)
     exit_codes = {
