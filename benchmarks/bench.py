@@ -3,9 +3,10 @@
 `nox -s bench` starts both side by side (each its own RabbitMQ vhost, Redis key
 prefix and port; the baseline is benchmarks/baseline/tutorial.py), pre-creates
 airports in both, then drives every case with wrk (benchmarks/case.lua) for a
-fixed duration, alternating ours and the baseline case by case, for several
-rounds. Every figure is reported as a ratio against the baseline's figure from
-the same round; the table says for each target whether it holds, and the whole
+fixed duration, for several rounds. Within a round each stack's run of a case is cut
+into one-second slices taken in turn (ours, baseline, baseline, ours, ...) and pooled,
+so a drift in the machine's speed hits both alike. Every figure is reported as a
+ratio against the baseline's figure from the same round; the table says for each target whether it holds, and the whole
 run is written as JSON under benchmarks/results/.
 
 `nox -s bench -- --smoke` (the CI session `bench-smoke`) runs the same code with
@@ -25,12 +26,14 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import redis
 import requests
@@ -67,6 +70,7 @@ class Profile:
     listing_sizes: tuple[int, ...]
     ping_calls: int
     settle_s: float
+    slices: int  # each stack's run of a paired case, cut into this many, taken in turn
     only: str = ""  # run only the cases whose name contains this (A/B runs of one lever)
 
     def selected(self, case: str) -> bool:
@@ -80,9 +84,16 @@ FULL = Profile(
     listing_sizes=(100, 10_000, 100_000),
     ping_calls=500,
     settle_s=1.0,
+    slices=5,
 )
 SMOKE = Profile(
-    duration_s=1, rounds=1, cold_ids=50, listing_sizes=(10, 20, 40), ping_calls=20, settle_s=0.2
+    duration_s=1,
+    rounds=1,
+    cold_ids=50,
+    listing_sizes=(10, 20, 40),
+    ping_calls=20,
+    settle_s=0.2,
+    slices=1,
 )
 
 
@@ -123,6 +134,9 @@ class Sample:
     # stack's services, and the local broker and Redis (shared; one stack is loaded at
     # a time). Less noisy than latency on a shared machine, and it says where time goes.
     cpu_us: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    # Every latency recorded (us -> requests), to pool slices exactly; not written out.
+    latency_us: Counter[int] = field(default_factory=Counter, repr=False)
 
 
 @dataclass
@@ -180,6 +194,42 @@ def run_wrk(url: str, case: Case, duration_s: int) -> Sample:
         non_2xx=raw["non_2xx"],
         socket_errors=raw["socket_errors"],
         requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        latency_us=Counter(dict(raw["latency_us"])),
+    )
+
+
+def percentile_ms(latency_us: Counter[int], fraction: float) -> float:
+    """The latency below which ``fraction`` of the requests finished."""
+    total, seen = latency_us.total(), 0
+    for value in sorted(latency_us):
+        seen += latency_us[value]
+        if seen >= fraction * total:
+            return value / 1000
+    return float("nan")  # no request finished
+
+
+def pooled(slices: list[Sample]) -> Sample:
+    """One sample from several runs of a case: their requests and latencies together."""
+    latency_us = sum((s.latency_us for s in slices), Counter())
+    requests = sum(s.requests for s in slices)
+    seconds = sum(s.seconds for s in slices)
+    groups = {group for s in slices for group in s.cpu_us}
+    return Sample(
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=percentile_ms(latency_us, 0.50),
+        p99_ms=percentile_ms(latency_us, 0.99),
+        non_2xx=sum(s.non_2xx for s in slices),
+        socket_errors=sum(s.socket_errors for s in slices),
+        requests=requests,
+        cpu_us={
+            group: sum(s.cpu_us.get(group, 0.0) * s.requests for s in slices) / requests
+            for group in groups
+        }
+        if requests
+        else {},
+        seconds=seconds,
+        latency_us=latency_us,
     )
 
 
@@ -433,13 +483,12 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
                 strict=True,
             )
         for our_case, base_case in ((o, b) for o, b in pairs if profile.selected(o.name)):
-            # Alternate who goes first, so a drift in the machine's load hits both alike.
-            order = [(ours, our_case), (baseline, base_case)]
-            for stack, case in order if number % 2 == 0 else reversed(order):
-                sample = run_case(stack, case, profile.duration_s, shared)
+            pair = ((ours, our_case), (baseline, base_case))
+            taken = run_interleaved(pair, profile, shared, number)
+            for (stack, case), sample in zip(pair, taken, strict=True):
                 results.add(stack.name, case.name, sample)
                 print(f"{stack.name:9} {case.name:36} {format_sample(sample)}", flush=True)
-                time.sleep(profile.settle_s)
+            time.sleep(profile.settle_s)
         unpaired = () if baseline.trip_body else our_cases(ours)
         for case in filter(lambda case: profile.selected(case.name), unpaired):
             sample = run_case(ours, case, profile.duration_s, shared)
@@ -450,6 +499,25 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
             ping = rpc_ping(stack.amqp_uri, profile.ping_calls)
             results.ping.setdefault(stack.name, []).append(ping)
             print(f"{stack.name:9} {PING_CASE:36} p50 {ping['p50_us']:.0f} us")
+
+
+def run_interleaved(
+    pair: tuple[tuple[Stack, Case], tuple[Stack, Case]],
+    profile: Profile,
+    shared: dict[str, list[int]],
+    round_number: int,
+) -> list[Sample]:
+    """Each stack's run of one case, cut into ``profile.slices`` slices taken in turn
+    (A B B A A ..., who starts alternating by round) and pooled: the machine's speed
+    drifts by tens of percent over seconds, and slices a second apart see the same."""
+    slices: list[list[Sample]] = [[], []]
+    seconds = profile.duration_s // profile.slices
+    for number in range(profile.slices):
+        turn = (0, 1) if (number + round_number) % 2 == 0 else (1, 0)
+        for side in turn:
+            stack, case = pair[side]
+            slices[side].append(run_case(stack, case, seconds, shared))
+    return [pooled(taken) for taken in slices]
 
 
 def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
@@ -655,6 +723,11 @@ def print_report(results: Results) -> None:
         print(f"{target['target']:66} {target['measured']:26} {'yes' if target['holds'] else 'NO'}")
 
 
+def without_latencies(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``asdict``'s dict factory: every sample without its recorded latencies."""
+    return {key: value for key, value in items if key != "latency_us"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny counts and durations (CI)")
@@ -718,7 +791,8 @@ def main() -> None:
     print_report(results)
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{results.started.replace(':', '')}-{results.profile}.json"
-    out.write_text(json.dumps(asdict(results), indent=2) + "\n")
+    written = asdict(results, dict_factory=without_latencies)
+    out.write_text(json.dumps(written, indent=2) + "\n")
     print(f"\nwritten: {out.relative_to(REPO_ROOT)}")
 
 

@@ -3,7 +3,8 @@
 --   BENCH_PATH    the path; with BENCH_IDS, the prefix each request appends an id to
 --   BENCH_IDS     a file of ids, one a line: every request picks one at random (cold reads)
 --   BENCH_BODY    a JSON body sent with every request
--- done() prints one line "BENCH_RESULT {json}" that bench.py parses.
+-- done() prints one line "BENCH_RESULT {json}" that bench.py parses, with every latency
+-- recorded (value in us and how many requests took it), so runs can be pooled exactly.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
 local path = os.getenv("BENCH_PATH") or "/"
@@ -34,10 +35,15 @@ end
 
 function done(summary, latency, requests)
   local errors = summary.errors
+  local recorded = {}
+  for i = 1, #latency do
+    local value, count = latency(i)
+    recorded[i] = string.format("[%d,%d]", value, count)
+  end
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d, '
-      .. '"p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+      .. '"p50_us": %d, "p99_us": %d, "max_us": %d, "latency_us": [%s]}\n',
     summary.requests, summary.duration, errors.status,
     errors.connect + errors.read + errors.write + errors.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max))
+    latency:percentile(50), latency:percentile(99), latency.max, table.concat(recorded, ",")))
 end
