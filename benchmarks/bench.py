@@ -6,8 +6,8 @@ airports in both, then drives every case with wrk (benchmarks/case.lua) for a
 fixed duration, for several rounds. Within a round each stack's run of a case is cut
 into one-second slices taken in turn (ours, baseline, baseline, ours, ...) and pooled,
 so a drift in the machine's speed hits both alike. Every figure is reported as a
-ratio against the baseline's figure from the same round; the table says for each target whether it holds, and the whole
-run is written as JSON under benchmarks/results/.
+ratio against the baseline's figure from the same round; the table says for each
+target whether it holds, and the whole run is written as JSON under benchmarks/results/.
 
 `nox -s bench -- --smoke` (the CI session `bench-smoke`) runs the same code with
 tiny counts and durations: it proves the bench works, and asserts nothing on time.
