@@ -284,7 +284,7 @@ def install_bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def bench(session: nox.Session) -> None:
-    """Our stack against the Nameko tutorial's design, interleaved in one run (~10 min);
+    """Our stack against the Nameko tutorial's design, interleaved in one run (about 6 min);
     `-- --smoke` for tiny counts, `-- --only <case> --against-ours KEY=VALUE` for an A/B."""
     install_bench(session)
     session.run("python", "benchmarks/bench.py", *session.posargs)
