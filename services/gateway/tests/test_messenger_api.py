@@ -77,6 +77,8 @@ def test_expired_message_is_404_and_leaves_the_list(start, http_session):
         {"message": ""},
         {"message": "   \n\t"},
         {"message": "x" * (MESSAGE_TEXT_MAX_LENGTH + 1)},
+        # Over the limit as sent, within it once trimmed: the schema's maxLength is as sent.
+        {"message": "\v" + "x" * MESSAGE_TEXT_MAX_LENGTH},
         {"message": 42},
         {"message": None},
         {"message": ["hello"]},

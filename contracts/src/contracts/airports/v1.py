@@ -6,20 +6,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from contracts.airports import SERVICE_NAME
 from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
 from contracts.interface import RpcMethod
+from contracts.text import trimmed_text
 
 AIRPORT_NAME_MAX_LENGTH = 100
 
-AirportName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=AIRPORT_NAME_MAX_LENGTH)
-]
+AirportName = trimmed_text(AIRPORT_NAME_MAX_LENGTH)
 
 
 class CreateAirport(BaseModel):

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
 from contracts.interface import Event, RpcMethod
 from contracts.messages import SERVICE_NAME
+from contracts.text import trimmed_text
 
 MESSAGE_CREATED = "message_created"
 
@@ -34,9 +35,7 @@ MESSAGE_TEXT_MAX_LENGTH = 500
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
-MessageText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MESSAGE_TEXT_MAX_LENGTH)
-]
+MessageText = trimmed_text(MESSAGE_TEXT_MAX_LENGTH)
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 
