@@ -107,29 +107,6 @@ def chunks(*parts):
     yield from parts
 
 
-def test_body_over_the_limit_is_413_and_nothing_is_stored(
-    start, http_session, redis_url, redis_key_prefix
-):
-    start(AirportsService, GatewayService, MAX_BODY_BYTES=1024)
-
-    response = http_session.post("/airport", json={"airport": "x" * 2000})
-
-    assert_error(response, 413, "BODY_TOO_LARGE")
-    assert stored_airport_keys(redis_url, redis_key_prefix) == []
-
-
-def test_chunked_body_over_the_limit_is_413_and_nothing_is_stored(
-    start, http_session, redis_url, redis_key_prefix
-):
-    start(AirportsService, GatewayService, MAX_BODY_BYTES=1024)
-
-    body = chunks(b'{"airport": "', *[b"x" * 500] * 4, b'"}')
-    response = http_session.post("/airport", data=body)
-
-    assert_error(response, 413, "BODY_TOO_LARGE")
-    assert stored_airport_keys(redis_url, redis_key_prefix) == []
-
-
 def test_chunked_body_is_read_in_full(api):
     response = api.post(
         "/airport",
