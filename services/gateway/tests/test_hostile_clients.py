@@ -22,6 +22,7 @@ from contextlib import ExitStack
 
 import pytest
 import requests
+from edge_client import EdgeClient
 from prometheus_client.parser import text_string_to_metric_families
 from raw_http import (
     assert_json_error,
@@ -50,18 +51,6 @@ EVERY_RESPONSE = {
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",
 }
-
-
-class EdgeClient(requests.Session):
-    """``requests`` bound to an edge's public URL."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
-
-    def request(self, method, path, *args, **kwargs):
-        kwargs.setdefault("timeout", 30)
-        return super().request(method, f"{self.url}{path}", *args, **kwargs)
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-import redis
 from http_assertions import assert_error
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from airports.service import AirportsService
 from contracts.airports.v1 import AIRPORT_NAME_MAX_LENGTH
@@ -15,13 +15,25 @@ from service_testing.waiting import wait_until
 MINTED_ID = re.compile("[0-9a-f]{32}")
 
 
+@pytest.fixture
+def stored(rabbit_config):
+    """``stored(service, id)``: the record as its service reads it from its Redis, by RPC
+    (the gateway's own read could answer from its record cache)."""
+
+    def read(service, record_id):
+        with ServiceRpcProxy(service, rabbit_config, timeout=10) as proxy:
+            return proxy.get(record_id)
+
+    return read
+
+
 def create_airport(api, name):
     response = api.post("/airport", json={"airport": name})
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
-def test_create_airport_is_201_with_location_and_reads_back(api):
+def test_create_airport_is_201_with_location_and_reads_back(api, stored):
     response = api.post("/airport", json={"airport": "Lisbon"})
 
     assert response.status_code == 201
@@ -30,13 +42,14 @@ def test_create_airport_is_201_with_location_and_reads_back(api):
     assert body == {"id": body["id"], "name": "Lisbon"}
     assert response.headers["Location"] == f"/airport/{body['id']}"
     assert api.get(response.headers["Location"]).json() == body
+    assert stored("airports", body["id"]) == body
 
 
 def test_unknown_airport_is_404(api):
     assert_error(api.get("/airport/nope"), 404, "NOT_FOUND", "id")
 
 
-def test_trip_between_two_airports_is_201_and_reads_back(api):
+def test_trip_between_two_airports_is_201_and_reads_back(api, stored):
     lisbon, porto = create_airport(api, "Lisbon"), create_airport(api, "Porto")
 
     response = api.post("/trip", json={"airport_from": lisbon, "airport_to": porto})
@@ -47,6 +60,7 @@ def test_trip_between_two_airports_is_201_and_reads_back(api):
     assert body == {"id": body["id"], "airport_from": lisbon, "airport_to": porto}
     assert response.headers["Location"] == f"/trip/{body['id']}"
     assert api.get(f"/trip/{body['id']}").json() == body
+    assert stored("trips", body["id"]) == body
 
 
 def test_trip_to_unknown_airport_is_422_naming_the_field(api):
@@ -96,10 +110,6 @@ def test_malformed_json_is_400(api, path, raw):
     response = api.post(path, data=raw, headers={"Content-Type": "application/json"})
 
     assert_error(response, 400, "MALFORMED_JSON")
-
-
-def stored_airport_keys(redis_url, prefix):
-    return list(redis.Redis.from_url(redis_url).scan_iter(match=f"{prefix}airport:*"))
 
 
 def chunks(*parts):

@@ -26,6 +26,7 @@ from contracts.errors import ServiceError
 from gateway.client_address import BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
+from gateway.metrics import HTTP_ERRORS
 from gateway.request_ids import REQUEST_ID_ENVIRON_KEY, REQUEST_ID_HEADER, request_id_for
 from service_runtime.calllog import REQUEST_ID_KEY
 from service_runtime.signature_check import SignatureCheckedOnce
@@ -51,7 +52,9 @@ class JsonWsgiApp(WsgiApp):
             provider, request.path_values = self.url_map.bind_to_environ(environ).match()
             response = provider.handle_request(request)
         except (HTTPException, ServiceError) as exc:
+            # Refused before a worker (unknown path, wrong method, Origin): counted here.
             response = response_from_exception(exc)
+            HTTP_ERRORS.labels(response.json["error"]).inc()
         response.headers[REQUEST_ID_HEADER] = request_id
         return response(environ, start_response)
 
