@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from service_testing.edge import running_edge
+from service_testing.edge import Edge, running_edge
 from service_testing.isolation import isolated_environment
 from service_testing.launcher import running
 from service_testing.ports import free_port
@@ -28,6 +28,7 @@ GATEWAY = "gateway"
 class RunningStack:
     url: str  # the edge's base URL: what clients use
     gateway_url: str  # the gateway's own (its /metrics is not served through the edge)
+    edge: Edge
     processes: dict[str, ServiceProcess]  # by service name
 
 
@@ -60,4 +61,5 @@ def running_stack(
             running(commands, env, log_dir) as processes,
             running_edge(f"127.0.0.1:{port}", log_dir) as edge,
         ):
-            yield RunningStack(edge.url, gateway_url, {process.name: process for process in processes})
+            by_name = {process.name: process for process in processes}
+            yield RunningStack(edge.url, gateway_url, edge, by_name)
