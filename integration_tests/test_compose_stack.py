@@ -1,8 +1,8 @@
 """The operator's path: ``docker compose up --build`` serves the walkthrough, the
 services stop gracefully, and ``docker compose down`` leaves nothing behind.
 
-Runs under a project name and gateway host port of its own (COMPOSE_PROJECT_NAME,
-GATEWAY_HOST_PORT), so a developer's stack on :8000 is never touched.
+Runs under a project name and edge host port of its own (COMPOSE_PROJECT_NAME,
+EDGE_HOST_PORT), so a developer's stack on :8000 is never touched.
 """
 
 from __future__ import annotations
@@ -30,6 +30,31 @@ def compose_stack(integration_mode: str, monkeypatch, report) -> Iterator[Compos
 def created_id(response: requests.Response) -> str:
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+# The gateway's default burst (MESSAGE_RATE_LIMIT_BURST), which compose leaves as is.
+RATE_LIMIT_BURST = 10
+# Run inside a service's container (its image has Python): one post to the edge, by name.
+POST_TO_THE_EDGE = """
+import json, urllib.error, urllib.request
+request = urllib.request.Request(
+    "http://edge:8000/messages", data=b'{"message": "from inside"}',
+    headers={"Content-Type": "application/json", "Host": "localhost"})
+try:
+    answer = urllib.request.urlopen(request, timeout=30)
+except urllib.error.HTTPError as error:
+    answer = error
+print(answer.status, answer.read().decode())
+"""
+
+
+def post_from(stack: ComposeStack, service: str) -> tuple[int, str]:
+    """``POST /messages`` to the edge from ``service``'s container: (status, body)."""
+    ran = stack.compose_command(
+        "exec", "-T", service, "python", "-c", POST_TO_THE_EDGE, capture_output=True, text=True
+    )
+    status, _, body = ran.stdout.strip().partition(" ")
+    return int(status), body
 
 
 def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(compose_stack):
@@ -70,6 +95,17 @@ def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(co
     # before reading gets its 413 JSON, not a reset.
     for connection in ("close", "keep-alive"):
         assert_413_json(post_whole_then_read(api, 2_000_000, connection))
+
+    # The gateway is reached through the edge only, and keys the rate limit on the
+    # address the edge saw: two clients inside the network (two containers, two
+    # addresses) get a bucket each, and no answer shows an address.
+    assert [port for port in compose_stack.published_ports("gateway")] == []
+    first = [post_from(compose_stack, "airports") for _ in range(RATE_LIMIT_BURST + 1)]
+    second = post_from(compose_stack, "trips")
+    assert [status for status, _ in first] == [201] * RATE_LIMIT_BURST + [429]
+    assert "172." not in first[-1][1]
+    assert "10." not in first[-1][1]
+    assert second[0] == 201
 
     # Each service runs as PID 1 (exec), started by the lean entry point.
     for container in compose_stack.containers():

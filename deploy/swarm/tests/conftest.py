@@ -47,7 +47,7 @@ DEPLOY_TIMEOUT = 600  # generous: a busy machine starts RabbitMQ slowly
 class Deployed:
     stack: Stack
     machines: Machines
-    url: str  # the gateway on this (the manager's) node
+    url: str  # the edge on this (the manager's) node: the stack's only published port
     rabbit: RabbitApi
     measurements: list[str]
     # Everything written through the stack, read back after the machine loss.
@@ -96,16 +96,16 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
         user, password = "travel", secrets.token_hex(16)
         for name, value in zip(SECRETS, (user, password), strict=True):
             create_secret(name, value)
-        gateway_port, management_port = free_port(), free_port()
+        edge_port, management_port = free_port(), free_port()
         env = {
             **os.environ,
             "IMAGE_PREFIX": IMAGE_PREFIX,
             **{f"{s.upper()}_VERSION": CURRENT for s in SERVICES},
             "AIRPORTS_VERSION": RELEASE,
-            "GATEWAY_HOST_PORT": str(gateway_port),
+            "EDGE_HOST_PORT": str(edge_port),
             "RABBITMQ_MANAGEMENT_PORT": str(management_port),
         }
-        url = f"http://127.0.0.1:{gateway_port}"
+        url = f"http://127.0.0.1:{edge_port}"
         started = time.monotonic()
         stack.deploy(env)
         wait_until(stack.converged, DEPLOY_TIMEOUT, "every service's replicas to run")

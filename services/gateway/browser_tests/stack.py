@@ -29,7 +29,9 @@ class Stack:
     def open_at_the_edge(self) -> int:
         """Requests the edge is passing on to the gateway right now (an open stream is one)."""
         text = requests.get(self.edge_metrics_url, timeout=10).text
-        [count] = re.findall(r'^haproxy_backend_current_sessions\{proxy="gateway"\} (\d+)', text, re.M)
+        [count] = re.findall(
+            r'^haproxy_backend_current_sessions\{proxy="gateway"\} (\d+)', text, re.M
+        )
         return int(count)
 
     def post_message(self, text: str) -> dict:

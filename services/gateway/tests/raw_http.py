@@ -33,7 +33,9 @@ class Closed:
 
 def connect(port: int, seconds: float = SOCKET_SECONDS, source: str = "127.0.0.1") -> socket.socket:
     """A connection to 127.0.0.1:``port`` from the loopback address ``source``."""
-    return socket.create_connection(("127.0.0.1", port), timeout=seconds, source_address=(source, 0))
+    return socket.create_connection(
+        ("127.0.0.1", port), timeout=seconds, source_address=(source, 0)
+    )
 
 
 def request_bytes(method: str, path: str, *headers: str, body: bytes = b"") -> bytes:

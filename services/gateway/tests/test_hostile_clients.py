@@ -507,7 +507,9 @@ def test_messages_may_hold_newlines_tabs_and_bidirectional_text(api):
 )
 def test_a_body_that_is_not_declared_json_is_415(gateway_alone, method, content_type):
     headers = {} if content_type is None else {"Content-Type": content_type}
-    response = gateway_alone.request(method, "/messages", data=b'{"message": "hi"}', headers=headers)
+    response = gateway_alone.request(
+        method, "/messages", data=b'{"message": "hi"}', headers=headers
+    )
 
     assert response.status_code == 415, response.text
     assert response.json()["error"] == "UNSUPPORTED_MEDIA_TYPE"
@@ -646,7 +648,13 @@ def test_limit_takes_plain_ascii_digits_once(gateway_alone, query):
 
 @pytest.mark.parametrize(
     ("sent", "kept"),
-    [(["req-42.a:b"], True), (["x" * 64], True), (["x" * 65], False), (["a b"], False), (["a", "b"], False)],
+    [
+        (["req-42.a:b"], True),
+        (["x" * 64], True),
+        (["x" * 65], False),
+        (["a b"], False),
+        (["a", "b"], False),
+    ],
     ids=["plain", "64-chars", "65-chars", "space", "two-ids"],
 )
 def test_a_plain_request_id_is_kept_and_any_other_replaced(start, edge, sent, kept):
@@ -698,9 +706,7 @@ def test_two_client_addresses_get_separate_rate_limit_buckets(start, edge):
     assert "127.0.0" not in forged.json()["message"]  # no address is shown
 
 
-def test_a_forwarded_address_from_anyone_but_the_edge_is_ignored(
-    start, web_config_port, edge
-):
+def test_a_forwarded_address_from_anyone_but_the_edge_is_ignored(start, web_config_port, edge):
     # The edge connects from 127.0.0.1, which "localhost" resolves to; a client
     # reaching the gateway directly from another address forwards nothing.
     start(
@@ -824,7 +830,10 @@ def test_an_absolute_form_target_cannot_reach_the_metrics_either(start, edge):
 def test_the_edge_counts_its_refusals_for_prometheus(start, edge):
     start(GatewayService)
     front = edge()
-    client_errors = ("haproxy_frontend_http_responses_total", (("code", "4xx"), ("proxy", "public")))
+    client_errors = (
+        "haproxy_frontend_http_responses_total",
+        (("code", "4xx"), ("proxy", "public")),
+    )
     before = edge_metrics(front).get(client_errors, 0.0)
 
     for request in (request_bytes("GET", "/" + "a" * 9000), request_bytes("GET", "/metrics")):

@@ -43,7 +43,9 @@ def test_burst_then_429_with_retry_after_until_a_token_is_back(board):
     # The bucket refills from the first post on: what is left of one token's time, in
     # whole seconds, rounded up.
     token_seconds = window / BURST
-    assert math.ceil(token_seconds - elapsed) <= int(refused.headers["Retry-After"]) <= token_seconds
+    assert (
+        math.ceil(token_seconds - elapsed) <= int(refused.headers["Retry-After"]) <= token_seconds
+    )
     assert len(api.get("/messages").json()) == BURST
 
 

@@ -6,9 +6,7 @@ import pytest
 from http_assertions import assert_error
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from airports.service import AirportsService
 from contracts.airports.v1 import AIRPORT_NAME_MAX_LENGTH
-from gateway.service import GatewayService
 from service_testing.waiting import wait_until
 
 # What the services mint (uuid4().hex): an id echoed from elsewhere would not match.

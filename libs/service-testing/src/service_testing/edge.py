@@ -67,9 +67,7 @@ def running_edge(gateway: str, log_dir: Path, **settings: str) -> Iterator[Edge]
         **settings,
     }
     log_path = log_dir / f"edge-{port}.log"
-    edge = Edge(
-        f"http://127.0.0.1:{port}", port, f"http://127.0.0.1:{internal_port}", log_path
-    )
+    edge = Edge(f"http://127.0.0.1:{port}", port, f"http://127.0.0.1:{internal_port}", log_path)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [HAPROXY, "-db", "-f", str(EDGE_CONFIG)],
