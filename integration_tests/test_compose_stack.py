@@ -7,6 +7,7 @@ EDGE_HOST_PORT), so a developer's stack on :8000 is never touched.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ import requests
 
 from integration_tests.compose import ComposeStack, running_compose_stack
 from service_testing.oversized_body import assert_413_json, post_whole_then_read
+from service_testing.waiting import wait_until
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
 OUR_SERVICES = ("airports", "trips", "messages", "gateway")
@@ -70,6 +72,19 @@ def posts_from(stack: ComposeStack, service: str, count: int) -> tuple[list[int]
     return [int(status) for status in statuses], body
 
 
+def gateways_answering(stack: ComposeStack, api: str, marker: str) -> set[str]:
+    """Send a batch of requests tagged ``marker`` to the edge; the gateway containers whose
+    log holds one tagged so (this batch's or an earlier one's: logs are written in batches)."""
+    for n in range(10):
+        requests.get(f"{api}/health", headers={"X-Request-Id": f"{marker}-{n}"}, timeout=10)
+    return {
+        container.name
+        for container in stack.containers()
+        if container.labels["com.docker.compose.service"] == "gateway"
+        and marker in container.logs().decode(errors="replace")
+    }
+
+
 def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(compose_stack):
     api = compose_stack.url
     with requests.Session() as http:
@@ -123,6 +138,18 @@ def test_travel_and_messenger_walkthrough_on_compose_then_down_leaves_nothing(co
     assert "172." not in refusal
     assert "10." not in refusal
     assert second == [201]
+
+    # A second gateway, started while the edge runs, gets requests from it: the edge
+    # follows the replicas in the network's DNS without a reload or a restart.
+    compose_stack.compose_command(
+        "up", "--detach", "--wait", "--no-recreate", "--scale", "gateway=2", "gateway"
+    )
+    marker = f"scale-{uuid.uuid4().hex[:8]}"
+    wait_until(
+        lambda: len(gateways_answering(compose_stack, api, marker)) == 2,
+        HTTP_SECONDS,
+        "both gateways to answer through the edge",
+    )
 
     # Each service runs as PID 1 (exec), started by the lean entry point.
     for container in compose_stack.containers():
