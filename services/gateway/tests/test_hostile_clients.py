@@ -747,6 +747,20 @@ def test_one_client_address_cannot_take_every_stream_slot(start, edge, held):
     assert other
 
 
+def test_a_stream_outlives_the_request_deadline(start, edge):
+    # The deadline bounds how long a request may take to arrive, not how long its answer
+    # streams (the edge's read timeouts are longer than the heartbeat's interval): twenty
+    # heartbeats 0.1 s apart come through, far past 0.3 s.
+    start(GatewayService, STREAM_HEARTBEAT_SECONDS=0.1)
+    with connect(edge(EDGE_REQUEST_TIMEOUT="300ms").port) as sock:
+        sock.sendall(request_bytes("GET", "/messages/stream"))
+        received = b""
+        while received.count(b": heartbeat") < 20:
+            chunk = sock.recv(4096)
+            assert chunk, f"the stream ended: {received[-200:]!r}"
+            received += chunk
+
+
 def test_head_of_the_stream_takes_no_slot(start, edge):
     start(GatewayService, MAX_STREAM_SUBSCRIBERS=1)
     port = edge(EDGE_MAX_STREAMS_PER_CLIENT="1").port
