@@ -17,6 +17,7 @@ most once every ``RESOLVE_INTERVAL_SECONDS``.
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 import time
 from collections.abc import Callable
@@ -37,7 +38,6 @@ RESOLVE_INTERVAL_SECONDS = 1.0
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Resolve = Callable[[str], set[Address]]
 
 
 def addresses_of(name: str) -> set[Address]:
@@ -60,15 +60,15 @@ class TrustedProxies:
     def __init__(
         self,
         entries: tuple[str, ...],
-        resolve: Resolve = addresses_of,
+        resolve: Callable[[str], set[Address]] = addresses_of,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.networks = [net for entry in entries if (net := network_or_none(entry))]
-        self.names = [entry for entry in entries if network_or_none(entry) is None]
-        self.resolve = resolve
-        self.clock = clock
+        parsed = {entry: network_or_none(entry) for entry in entries}
+        self.networks = [network for network in parsed.values() if network is not None]
+        self.names = [entry for entry, network in parsed.items() if network is None]
+        self.resolve, self.clock = resolve, clock
         self.resolved: set[Address] = set()
-        self.resolved_at: float | None = None
+        self.next_lookup = -math.inf
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TrustedProxies:
@@ -79,18 +79,10 @@ class TrustedProxies:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
-        if address in self.resolved or any(address in net for net in self.networks):
-            return True
-        if self.names and self._may_resolve_again():
+        if self.names and address not in self.resolved and self.clock() >= self.next_lookup:
             self.resolved = set().union(*map(self.resolve, self.names))
-            self.resolved_at = self.clock()
-            return address in self.resolved
-        return False
-
-    def _may_resolve_again(self) -> bool:
-        return self.resolved_at is None or self.clock() - self.resolved_at >= (
-            RESOLVE_INTERVAL_SECONDS
-        )
+            self.next_lookup = self.clock() + RESOLVE_INTERVAL_SECONDS
+        return address in self.resolved or any(address in net for net in self.networks)
 
 
 class BehindTrustedProxies:

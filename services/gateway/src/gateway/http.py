@@ -5,9 +5,9 @@ The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framin
 
 * ``JsonWebServer.get_wsgi_app`` (nameko's seam for WSGI middleware) puts the client
   as the edge saw it into the request (``client_address``) and serves ``JsonWsgiApp``;
-* ``JsonWsgiApp`` gives every response its ``X-Request-Id`` (the id every RPC call of
-  the request carries), checks ``Origin`` (``cross_site``) and answers an unknown path
-  or a wrong method from the error table instead of Werkzeug's HTML;
+* ``JsonWsgiApp`` gives every response its ``X-Request-Id`` (the id every RPC call and
+  log line of the request carries), checks ``Origin`` (``cross_site``) and answers an
+  unknown path or a wrong method from the error table instead of Werkzeug's HTML;
 * ``JsonHttpEntrypoint`` (``@http``) answers errors from the table
   (``response_from_exception``, as nameko-examples does) and treats every listed error
   as expected, so nameko logs it as a warning, not as a crash.
@@ -15,6 +15,8 @@ The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framin
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
@@ -27,9 +29,19 @@ from gateway.client_address import BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from gateway.metrics import HTTP_ERRORS
-from gateway.request_ids import REQUEST_ID_ENVIRON_KEY, REQUEST_ID_HEADER, request_id_for
 from service_runtime.calllog import REQUEST_ID_KEY
 from service_runtime.signature_check import SignatureCheckedOnce
+
+REQUEST_ID_HEADER = "X-Request-Id"
+# A client's id is kept only if it is short and plain: it ends up in every log line. (The
+# edge applies the same rule; without it, in the developer's stack, this one does.)
+ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+REQUEST_ID_ENVIRON_KEY = "gateway.request_id"
+
+
+def request_id_for(given: str | None) -> str:
+    """The client's id when acceptable, else a new one."""
+    return given if given and ACCEPTED_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 class JsonWsgiApp(WsgiApp):
