@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+import yaml
 from swarm import (
     SECRETS,
     STORAGE_LABEL,
@@ -66,6 +67,17 @@ def build_images(directory) -> list[str]:
     return built
 
 
+def images_on_every_node() -> list[str]:
+    """Infrastructure images that run on every machine (the edge: `mode: global`); the
+    rest of the infrastructure runs on the storage node, the manager, which has them."""
+    stack = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
+    return [
+        service["image"]
+        for service in stack["services"].values()
+        if service.get("deploy", {}).get("mode") == "global" and "${" not in service["image"]
+    ]
+
+
 MEASUREMENTS: list[str] = []
 
 
@@ -90,7 +102,7 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
     try:
         docker("swarm", "update", "--dispatcher-heartbeat", HEARTBEAT)
         started = time.monotonic()
-        machines.load(*images)
+        machines.load(*images, *images_on_every_node())
         measurements.append(f"images copied to the workers in {elapsed_since(started)} s")
         docker("node", "update", "--label-add", STORAGE_LABEL, this_node())
         user, password = "travel", secrets.token_hex(16)
