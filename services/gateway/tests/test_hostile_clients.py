@@ -366,6 +366,13 @@ def test_expect_100_continue_is_answered_before_the_body_is_read(start, edge):
     assert response.status == 201
 
 
+def test_no_gateway_behind_the_edge_is_503_json(edge):
+    # Nothing listens where the edge looks for the gateway.
+    [response] = exchange(edge().port, request_bytes("GET", "/health"))
+
+    assert_refused(response, 503, "SERVICE_UNAVAILABLE")
+
+
 def test_requests_on_a_kept_alive_connection_still_work(api):
     for _ in range(3):
         assert api.post("/airport", json={"airport": "Lisbon"}).status_code == 201
