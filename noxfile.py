@@ -24,6 +24,7 @@ import nox
 # standard library, so nox can read them before any venv exists.
 sys.path.insert(0, str(Path(__file__).parent / "libs" / "service-testing" / "src"))
 from service_testing.ci import running_in_ci
+from service_testing.edge import HAPROXY, INSTALL_HAPROXY
 from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
 from service_testing.prerequisites import (
     START_DOCKER,
@@ -64,6 +65,14 @@ def require_test_brokers(session: nox.Session) -> None:
     """RabbitMQ with its management API (throwaway vhosts) and Redis."""
     try:
         ensure_test_brokers(AMQP_URI, RABBIT_API_URI, local_redis_url(), session.log)
+    except Missing as missing:
+        session.error(str(missing))
+
+
+def require_haproxy(session: nox.Session) -> None:
+    """The edge's binary (the Debian package; the tests run deploy/edge/haproxy.cfg with it)."""
+    try:
+        require_executable(HAPROXY, "HAProxy", INSTALL_HAPROXY)
     except Missing as missing:
         session.error(str(missing))
 
@@ -117,6 +126,8 @@ def editable(*services: str) -> list[str]:
 def service_tests(service: str) -> None:
     @nox.session(name=f"tests-{service}", python=PYTHON)
     def run(session: nox.Session) -> None:
+        if service == "gateway":  # its hostile-client cases run through the real edge
+            require_haproxy(session)
         require_test_brokers(session)
         session.install(
             *CONSTRAINTS, *SHARED, *TESTING, *editable(service, *SERVICE_TEST_PEERS[service])
@@ -211,13 +222,15 @@ def pacts(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """The messenger page in headless Chromium against the services run as subprocesses.
+    """The messenger page in headless Chromium against the services run as subprocesses,
+    behind the real edge (Debian's haproxy), the live feed streamed through it.
 
     Needs Debian's chromium (`apt-get install -y chromium`); Playwright from PyPI
     drives it, `playwright install` is never used. Its own pytest process, without
     eventlet (Playwright hangs under it) and without nameko's pytest plugin.
     """
     require_chromium(session)
+    require_haproxy(session)
     require_test_brokers(session)
     session.install(
         *CONSTRAINTS,
@@ -342,7 +355,9 @@ FUZZ_TOOLS = ("schemathesis", "requests", "prometheus-client")
 def fuzz(session: nox.Session) -> None:
     """schemathesis against the real gateway and services (every operation of
     /openapi.json, a few hundred cases, bounded in time), and explicit hostile-input
-    cases. Its own pytest process, without eventlet: the services run as processes."""
+    cases, all through the real edge. Its own pytest process, without eventlet: the
+    services run as processes."""
+    require_haproxy(session)
     require_test_brokers(session)
     session.install(
         *CONSTRAINTS,

@@ -1,9 +1,11 @@
-"""The compose stack of one test (or module): its own project name and gateway host
-port (COMPOSE_PROJECT_NAME, GATEWAY_HOST_PORT), so a developer's stack on :8000 is
-never touched, and ``down --volumes`` at the end whatever happened."""
+"""The compose stack of one test (or module): its own project name and host port of its
+edge, the stack's only published port (COMPOSE_PROJECT_NAME, EDGE_HOST_PORT), so a
+developer's stack on :8000 is never touched, and ``down --volumes`` at the end whatever
+happened."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 import uuid
@@ -29,7 +31,7 @@ COMPOSE_COMMAND_SECONDS = 600
 class ComposeStack:
     compose: DockerCompose
     project: str
-    url: str
+    url: str  # the edge's, as clients reach the stack
 
     def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         kwargs.setdefault("timeout", COMPOSE_COMMAND_SECONDS)
@@ -55,6 +57,18 @@ class ComposeStack:
         """The compose file's service names (those starting with ``prefix``)."""
         listed = self.compose_command("config", "--services", capture_output=True, text=True)
         return sorted(name for name in listed.stdout.split() if name.startswith(prefix))
+
+    def published_ports(self, service: str) -> list[str]:
+        """The host ports ``service`` publishes (``docker compose port`` for each)."""
+        listed = self.compose_command(
+            "ps", "--format", "json", service, capture_output=True, text=True
+        )
+        return [
+            publisher["PublishedPort"]
+            for line in listed.stdout.splitlines()
+            for publisher in json.loads(line).get("Publishers") or []
+            if publisher.get("PublishedPort")
+        ]
 
     def containers(self) -> list:
         with closing(docker.from_env()) as client:
@@ -86,7 +100,7 @@ def running_compose_stack(
     project = f"travel-it-{uuid.uuid4().hex[:8]}"
     port = free_port()
     monkeypatch.setenv("COMPOSE_PROJECT_NAME", project)
-    monkeypatch.setenv("GATEWAY_HOST_PORT", str(port))
+    monkeypatch.setenv("EDGE_HOST_PORT", str(port))
     compose = DockerCompose(REPO_ROOT, build=True, wait=True)
     stack = ComposeStack(compose, project, f"http://127.0.0.1:{port}")
     started = time.monotonic()

@@ -5,9 +5,12 @@
 2. What the manifests name exists in the project: images (the service registry, or an
    infrastructure image compose.yaml runs), container ports (what the process listens
    on), probe commands (the image's HEALTHCHECK, or compose.yaml's probe of that
-   infrastructure image), environment variables (read by the service's config.yaml or
-   the image's entrypoint), the non-root user (the image's), Secret and ConfigMap
-   names (created by deploy/kubernetes/README.md's commands) and volume sources.
+   infrastructure image), environment variables (read by the service's config.yaml, the
+   image's entrypoint or the edge's configuration), the non-root user (the image's),
+   Secret and ConfigMap names (created by deploy/kubernetes/README.md's commands) and
+   volume sources.
+3. The edge is the only way in: the one Service reachable from outside the cluster, the
+   edge's configuration file itself mounted, the gateway trusting the edge's pods alone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 README = (REPO_ROOT / "deploy" / "kubernetes" / "README.md").read_text()
 CONTAINER_ENV = (REPO_ROOT / "services" / "container_env.py").read_text()
 RABBITMQ_ENV = (REPO_ROOT / "deploy" / "swarm" / "rabbitmq-env.conf").read_text()
+EDGE_CONFIG = (REPO_ROOT / "deploy" / "edge" / "haproxy.cfg").read_text()
 OUR_IMAGE = re.compile(r"^travel/(?P<service>[a-z]+):")
 # The ports the project's processes listen on, each from where it is set.
 GATEWAY_PORT = int(
@@ -39,6 +43,11 @@ GATEWAY_PORT = int(
 AMQP_PORT = 5672
 REDIS_PORT = 6379
 RABBITMQ_MANAGEMENT_PORT = 15672
+# The edge's listeners, from the defaults its configuration binds.
+EDGE_PORTS = {
+    int(re.search(rf'"\${{{name}-:(\d+)}}"', EDGE_CONFIG)[1])
+    for name in ("EDGE_BIND", "EDGE_METRICS_BIND")
+}
 
 
 def resources() -> list[tuple[str, dict[str, Any]]]:
@@ -101,7 +110,7 @@ def test_a_deployment_for_every_service_and_a_stateful_set_for_every_store():
     deployments = {r["metadata"]["name"] for _, r in RESOURCES if r["kind"] == "Deployment"}
     stateful = {r["metadata"]["name"] for _, r in RESOURCES if r["kind"] == "StatefulSet"}
     redis_per_service = {name for name in COMPOSE["services"] if name.startswith("redis-")}
-    assert deployments == set(SERVICES)
+    assert deployments == {*SERVICES, "edge"}
     assert stateful == {"rabbitmq", *redis_per_service}
     for _, resource in RESOURCES:
         if resource["kind"] == "StatefulSet":
@@ -122,7 +131,7 @@ def test_every_rpc_service_autoscales_and_every_service_has_a_disruption_budget(
                 resource["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
             )
     assert targets["HorizontalPodAutoscaler"] == set(SERVICES) - {"gateway"}
-    assert targets["PodDisruptionBudget"] == set(SERVICES)
+    assert targets["PodDisruptionBudget"] == {*SERVICES, "edge"}
 
 
 @pytest.mark.parametrize(("name", "container"), containers(), ids=[n for n, _ in containers()])
@@ -142,6 +151,7 @@ def test_image_ports_and_probes_exist_in_the_project(name, container):
         expected_ports = {
             "rabbitmq:3-management": {AMQP_PORT, RABBITMQ_MANAGEMENT_PORT},
             "redis:7": {REDIS_PORT},
+            "haproxy:2.6": EDGE_PORTS,
         }[image]
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["exec"]["command"] == expected_probe, (name, probe)
@@ -156,8 +166,12 @@ def test_every_environment_variable_is_read_by_what_runs(name, container):
     if ours:
         config = (REPO_ROOT / SERVICES[ours["service"]].config).read_text()
         readers = config + CONTAINER_ENV
+    elif container["image"].startswith("haproxy:"):
+        readers = EDGE_CONFIG
     else:
         readers = RABBITMQ_ENV  # the same variables the swarm's RabbitMQ gets
+    # A variable may also be read by another one's value (Kubernetes' $(NAME)).
+    readers += " ".join(variable.get("value", "") for variable in container.get("env", []))
     for variable in container.get("env", []):
         assert re.search(rf"\b{variable['name']}\b", readers), (name, variable["name"])
 
@@ -182,7 +196,7 @@ def test_secrets_and_config_maps_are_created_by_the_documented_commands():
                 referenced.add(("configmap", volume["configMap"]["name"]))
         for container in spec["containers"]:
             for variable in container.get("env", []):
-                if "valueFrom" in variable:
+                if "secretKeyRef" in variable.get("valueFrom", {}):
                     referenced.add(
                         ("secret generic", variable["valueFrom"]["secretKeyRef"]["name"])
                     )
@@ -191,3 +205,28 @@ def test_secrets_and_config_maps_are_created_by_the_documented_commands():
         assert f"kubectl create {kind} {name} " in README, (kind, name)
     assert "--from-file=redis.conf=deploy/redis/redis.conf" in README
     assert Path(REPO_ROOT / "deploy" / "redis" / "redis.conf").is_file()
+
+
+def test_the_edge_is_the_only_way_in():
+    services = {r["metadata"]["name"]: r["spec"] for _, r in RESOURCES if r["kind"] == "Service"}
+    reachable = {name for name, spec in services.items() if spec.get("type") == "LoadBalancer"}
+    assert reachable == {"edge"}
+    assert services["gateway"]["clusterIP"] == "None"  # its pods, for the edge's DNS
+    assert services["edge-pods"]["clusterIP"] == "None"
+    assert services["edge-pods"]["selector"] == services["edge"]["selector"]
+
+
+def test_the_edge_runs_the_project_file_and_the_gateway_trusts_its_pods_alone():
+    [edge] = [c for name, c in containers() if c["image"].startswith("haproxy:")]
+    [edge_spec] = [spec for name, spec in pod_specs() if name.endswith("Deployment/edge")]
+    [config_volume] = [v for v in edge_spec["volumes"] if "configMap" in v]
+    assert config_volume["configMap"]["name"] == "travel-edge-conf"
+    assert "--from-file=haproxy.cfg=deploy/edge/haproxy.cfg" in README
+    mounts = {m["name"]: m["mountPath"] for m in edge["volumeMounts"]}
+    assert mounts[config_volume["name"]] == "/usr/local/etc/haproxy"  # the image's path
+    env = {variable["name"]: variable.get("value") for variable in edge["env"]}
+    assert env["EDGE_GATEWAY"].startswith("gateway.")
+
+    [gateway] = [c for name, c in containers() if c["image"].startswith("travel/gateway:")]
+    gateway_env = {variable["name"]: variable.get("value") for variable in gateway["env"]}
+    assert gateway_env["TRUSTED_PROXIES"] == "edge-pods"

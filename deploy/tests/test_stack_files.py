@@ -58,7 +58,7 @@ def test_every_service_is_spread_updated_one_at_a_time_and_limited():
 
 def test_stateful_services_keep_a_volume_on_the_storage_node():
     for name, service in STACK["services"].items():
-        if name in SERVICES:
+        if name in SERVICES or name == "edge":  # the edge keeps nothing
             continue
         assert service["volumes"][0].split(":")[0] in STACK["volumes"], name
         assert service["deploy"]["placement"]["constraints"] == [
@@ -70,3 +70,29 @@ def test_credentials_only_from_secrets():
     text = (REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text()
     assert "guest" not in text
     assert all(secret.get("external") for secret in STACK["secrets"].values())
+
+
+def test_the_edge_is_the_only_published_port_and_runs_the_same_file_everywhere():
+    stack_services = STACK["services"]
+    for name, service in COMPOSE.items():
+        published = [port for port in service.get("ports", [])]
+        if name == "edge":
+            assert published == ["127.0.0.1:${EDGE_HOST_PORT:-8000}:8000"]
+        elif name != "rabbitmq" or "ports" in service:
+            assert not published, f"{name} is published"
+    assert "ports" not in stack_services["gateway"]
+    [stack_port] = stack_services["edge"]["ports"]
+    assert (stack_port["target"], stack_port["mode"]) == (8000, "host")
+    assert stack_services["edge"]["deploy"]["mode"] == "global"  # every node answers
+    assert stack_services["edge"]["environment"] == COMPOSE["edge"]["environment"]
+    compose_configs = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["configs"]
+    assert compose_configs["edge-conf"]["file"] == "./deploy/edge/haproxy.cfg"
+    assert STACK["configs"]["edge-conf"]["file"] == "../edge/haproxy.cfg"
+    for services in (COMPOSE, stack_services):
+        [mount] = services["edge"]["configs"]
+        assert mount == {"source": "edge-conf", "target": "/usr/local/etc/haproxy/haproxy.cfg"}
+
+
+def test_the_gateway_believes_forwarded_addresses_from_the_edge_alone():
+    for services in (COMPOSE, STACK["services"]):
+        assert services["gateway"]["environment"]["TRUSTED_PROXIES"] == "edge"

@@ -29,10 +29,11 @@ class ServiceError(Exception):
 
     def __init__(self, message: str, field: str | None = None) -> None:
         # Both values go into ``args``: that is what nameko serialises and what
-        # the caller's side passes back to ``__init__``.
+        # the caller's side passes back to ``__init__``. Nameko's serialiser sends a
+        # missing field (None) as the string "None", which no field is called.
         super().__init__(message, field)
         self.message = message
-        self.field = field
+        self.field = None if field == "None" else field
 
     def __str__(self) -> str:
         return self.message

@@ -1,23 +1,71 @@
-"""Text a person typed: limited as sent, stored without surrounding whitespace."""
+"""Text a person typed: limited as sent, trimmed of blanks, never blank, no stray controls.
+
+One definition of blank for every text field: a character that displays as nothing,
+white space (``str.isspace``: spaces, tabs, line breaks, NBSP...), a format character
+(Unicode category Cf: zero-width space and joiners, the byte order mark, bidirectional
+marks and controls) or a Hangul filler (letters fonts draw empty). A text is trimmed of
+blanks at both ends and refused when nothing else is left: ``"\u200b\u200b"``,
+``"\ufeff"``, ``"\u3164"`` and a lone NBSP alike. A leading right-to-left override is
+trimmed like any of them (``"\u202eLisboa"`` is stored as ``"Lisboa"``).
+
+Each field then names what it refuses inside: control characters (C0, DEL, C1), which
+corrupt logs, terminals and other clients' displays, and in names the bidirectional
+embeddings, overrides and isolates. A name is shown inside other text (a list, a
+ticket, a log line) where an override left open reverses what follows it; a message is
+shown as a paragraph of its own, where an override ends with the paragraph, and people
+write in mixed scripts, so it may hold one.
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 
+# Letters by category, drawn as nothing by design.
+HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
+LINE_BREAK_AND_TAB = frozenset("\n\t")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-def _trimmed(text: str) -> str:
-    stripped = text.strip()
-    if not stripped:
+
+def is_blank(char: str) -> bool:
+    """White space, or a character that displays as nothing."""
+    return char.isspace() or unicodedata.category(char) == "Cf" or char in HANGUL_FILLERS
+
+
+def trimmed(text: str) -> str:
+    start, end = 0, len(text)
+    while start < end and is_blank(text[start]):
+        start += 1
+    while end > start and is_blank(text[end - 1]):
+        end -= 1
+    if start == end:
         raise ValueError("must not be blank")
-    return stripped
+    return text[start:end]
 
 
-def trimmed_text(max_length: int) -> Any:
+def without(characters: frozenset[str], what: str) -> AfterValidator:
+    """A validator refusing any of ``characters``, named ``what`` in its message."""
+    refused = re.compile("[" + "".join(sorted(map(re.escape, characters))) + "]")
+
+    def check(text: str) -> str:
+        if found := refused.search(text):
+            raise ValueError(f"must not contain {what} (found U+{ord(found[0]):04X})")
+        return text
+
+    return AfterValidator(check)
+
+
+def trimmed_text(max_length: int, *refusing: AfterValidator) -> Any:
     """A string of 1 to ``max_length`` characters as sent (what its JSON schema says: the
     length is checked before trimming, so no longer string passes once trimmed), kept
-    without surrounding whitespace, and not blank."""
+    without surrounding blanks, not blank, then checked by each of ``refusing``."""
     return Annotated[
-        str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_trimmed)
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(trimmed),
+        *refusing,
     ]

@@ -105,7 +105,7 @@ def test_message_created_event_reaches_every_open_stream(pact):
     event_message(
         pact.upon_receiving("a message_created event", "Async"), v1.MESSAGE_CREATED_EVENT, event
     )
-    hub = MessageHub(max_subscribers=2, max_per_client=2, heartbeat_seconds=15)
+    hub = MessageHub(max_subscribers=2, heartbeat_seconds=15)
     # No socket: the test reads the queues and never iterates (streams) a body.
     streams = [hub.subscribe("198.51.100.1", None), hub.subscribe("198.51.100.2", None)]
     handler = worker_factory(GatewayService, live_feed=hub).relay_message_created

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
+import yaml
 from swarm import (
     SECRETS,
     STORAGE_LABEL,
@@ -47,7 +48,7 @@ DEPLOY_TIMEOUT = 600  # generous: a busy machine starts RabbitMQ slowly
 class Deployed:
     stack: Stack
     machines: Machines
-    url: str  # the gateway on this (the manager's) node
+    url: str  # the edge on this (the manager's) node: the stack's only published port
     rabbit: RabbitApi
     measurements: list[str]
     # Everything written through the stack, read back after the machine loss.
@@ -64,6 +65,17 @@ def build_images(directory) -> list[str]:
     old_tree = release_tree(RELEASE, directory)
     built.append(service_image(old_tree, "airports", f"{IMAGE_PREFIX}/airports:{RELEASE}"))
     return built
+
+
+def images_on_every_node() -> list[str]:
+    """Infrastructure images that run on every machine (the edge: `mode: global`); the
+    rest of the infrastructure runs on the storage node, the manager, which has them."""
+    stack = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
+    return [
+        service["image"]
+        for service in stack["services"].values()
+        if service.get("deploy", {}).get("mode") == "global" and "${" not in service["image"]
+    ]
 
 
 MEASUREMENTS: list[str] = []
@@ -90,22 +102,22 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
     try:
         docker("swarm", "update", "--dispatcher-heartbeat", HEARTBEAT)
         started = time.monotonic()
-        machines.load(*images)
+        machines.load(*images, *images_on_every_node())
         measurements.append(f"images copied to the workers in {elapsed_since(started)} s")
         docker("node", "update", "--label-add", STORAGE_LABEL, this_node())
         user, password = "travel", secrets.token_hex(16)
         for name, value in zip(SECRETS, (user, password), strict=True):
             create_secret(name, value)
-        gateway_port, management_port = free_port(), free_port()
+        edge_port, management_port = free_port(), free_port()
         env = {
             **os.environ,
             "IMAGE_PREFIX": IMAGE_PREFIX,
             **{f"{s.upper()}_VERSION": CURRENT for s in SERVICES},
             "AIRPORTS_VERSION": RELEASE,
-            "GATEWAY_HOST_PORT": str(gateway_port),
+            "EDGE_HOST_PORT": str(edge_port),
             "RABBITMQ_MANAGEMENT_PORT": str(management_port),
         }
-        url = f"http://127.0.0.1:{gateway_port}"
+        url = f"http://127.0.0.1:{edge_port}"
         started = time.monotonic()
         stack.deploy(env)
         wait_until(stack.converged, DEPLOY_TIMEOUT, "every service's replicas to run")

@@ -251,7 +251,7 @@ def test_4_machine_loss_under_load_loses_nothing(deployed):
 def rescheduled(stack, lost_node: str) -> bool:
     """Every RPC service has all its replicas running again, none on the lost node.
 
-    (The gateway runs on every node, so it has simply one replica fewer.)
+    (The gateways run on the storage node, the edge on every node: it has one fewer.)
     """
     replicas = stack.replicas()
     return all(

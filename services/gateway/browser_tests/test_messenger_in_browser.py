@@ -57,6 +57,7 @@ def test_message_posted_from_outside_appears_without_reload(page, stack):
     expect(message_items(page, text)).to_have_count(1, timeout=APPEAR_TIMEOUT_MS)
     expect(page.locator("#connection")).to_have_text("live")
     assert page.evaluate("window.notReloaded") is True
+    assert stack.open_at_the_edge() >= 1  # the page's stream, held open through the edge
 
 
 def test_page_polls_when_the_stream_is_refused(page, stack):

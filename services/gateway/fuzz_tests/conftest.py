@@ -1,5 +1,6 @@
 """The fuzz session's stack: every service as a ``nameko run`` process (JSON logs, each
-RPC service with its own metrics port), the gateway on a free port (``nox -s fuzz``).
+RPC service with its own metrics port), the gateway on a free port behind the real edge
+(``nox -s fuzz``): every request takes the production path.
 
 A plain pytest process: no eventlet, no nameko plugin; only HTTP to the stack.
 """
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from service_testing.ports import free_port
 from service_testing.processes import ServiceProcess
@@ -20,9 +22,15 @@ RPC_SERVICES = ("airports", "trips", "messages")
 
 @dataclass(frozen=True)
 class FuzzStack:
-    url: str
+    url: str  # the edge's
     metrics_ports: dict[str, int]
     processes: dict[str, ServiceProcess]
+
+    def rpc(self, service: str, method: str, *args):
+        """``service.method(*args)`` over RPC: what the service reads from its own Redis."""
+        config = {"AMQP_URI": self.processes[service].env["AMQP_URI"]}
+        with ServiceRpcProxy(service, config, timeout=15) as proxy:
+            return getattr(proxy, method)(*args)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """schemathesis against the live gateway and services: every operation of /openapi.json
 (but the live stream, which never ends, and the document itself: the gateway's own
-tests cover both), a few hundred generated cases in a bounded time. Checks: no 5xx,
+tests cover both), a fixed budget of generated cases per operation, all through the real
+edge. Checks: no 5xx,
 every status, content type, header and body as documented, and schema-invalid input
 refused with a 4xx."""
 
@@ -26,13 +27,13 @@ STREAM = "/messages/stream"
 # The stream never ends; schemathesis leaves out the document it was given itself.
 NOT_FUZZED = {f"GET {STREAM}", "GET /openapi.json"}
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-# Fuzzing repeats until the budget is spent; on the 2-core CI machine that is a few
-# hundred cases. The per-operation cap keeps the coverage phase short.
-BUDGET_SECONDS = 60
+# A budget of cases, not of seconds: each operation gets up to MAX_EXAMPLES generated
+# cases (fewer where fewer distinct inputs exist), however loaded the machine is, and the
+# run must reach MIN_CASES in all.
 MAX_EXAMPLES = 20
 MIN_CASES = 200
-# The budget, plus loading the schema and the last requests; past it the run is stuck.
-HARD_LIMIT_SECONDS = BUDGET_SECONDS + 60
+# Only a guard against a run that is stuck: nothing is asserted about time.
+HARD_LIMIT_SECONDS = 900
 
 
 def generated_cases(output: str) -> int:
@@ -62,8 +63,6 @@ def test_every_operation_answers_as_documented_under_generated_input(stack, tmp_
         STREAM,
         "--max-examples",
         str(MAX_EXAMPLES),
-        "--max-time",
-        str(BUDGET_SECONDS),
         "--request-timeout",
         "15",
         "--generation-database",

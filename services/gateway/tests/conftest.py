@@ -5,11 +5,14 @@ import eventlet
 eventlet.monkey_patch()
 
 
-import pytest  # noqa: E402 - after the monkey-patch on purpose
+from contextlib import ExitStack  # noqa: E402 - after the monkey-patch on purpose
+
+import pytest  # noqa: E402
 
 from airports.service import AirportsService  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402
 from messages.service import MessagesService  # noqa: E402
+from service_testing.edge import running_edge  # noqa: E402
 from trips.service import TripsService  # noqa: E402
 
 
@@ -34,3 +37,16 @@ def api(start, http_session):
     """The gateway over real HTTP, with the real airports, trips and messages services."""
     start(AirportsService, TripsService, MessagesService, GatewayService)
     return http_session
+
+
+@pytest.fixture
+def edge(tmp_path, web_config_port):
+    """``edge(**settings)``: the real edge (HAProxy, deploy/edge/haproxy.cfg) in front of
+    this test's gateway, with ``settings`` (EDGE_*) in its environment; stopped after."""
+    with ExitStack() as started:
+
+        def start_edge(**settings):
+            gateway = f"127.0.0.1:{web_config_port}"
+            return started.enter_context(running_edge(gateway, tmp_path, **settings))
+
+        yield start_edge

@@ -1,4 +1,5 @@
-"""The error table alone (pure unit tests), checked against every error class and the README."""
+"""The error table alone (pure unit tests), checked against every error class, the edge's
+own refusals and the README."""
 
 import importlib
 import pkgutil
@@ -13,6 +14,7 @@ from contracts.errors import ServiceError
 from gateway.errors import CODE_BY_HTTP_STATUS, response_from_exception, status_of
 
 README = Path(__file__).resolve().parents[3] / "README.md"
+EDGE_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "edge" / "haproxy.cfg"
 
 
 def every_error_class() -> list[type[ServiceError]]:
@@ -39,8 +41,21 @@ def documented_statuses() -> dict[str, int]:
     return documented
 
 
+def edge_statuses() -> dict[str, int]:
+    """``error`` code -> status of every body the edge answers with itself."""
+    answers = re.findall(
+        r'status (\d+) content-type application/json lf-string "\{\\"error\\": \\"([A-Z_]+)',
+        EDGE_CONFIG.read_text(),
+    )
+    statuses = {}
+    for status, code in answers:
+        assert statuses.setdefault(code, int(status)) == int(status), f"{code}: two statuses"
+    return statuses
+
+
 ERRORS_BY_CODE = {error_type.code: error_type for error_type in every_error_class()}
 DOCUMENTED = documented_statuses()
+EDGE = edge_statuses()
 
 
 @pytest.mark.parametrize(
@@ -63,10 +78,15 @@ def test_each_error_answers_with_the_status_the_readme_documents(code, status):
     if code in ERRORS_BY_CODE:
         response = response_from_exception(ERRORS_BY_CODE[code]("what went wrong", field="f"))
         assert response.json == {"error": code, "message": "what went wrong", "field": "f"}
-    else:
+    elif code in CODE_BY_HTTP_STATUS.values():
         response = response_from_exception(http_exception_reported_as(code))
         assert response.json["error"] == code
+    else:
+        assert EDGE[code] == status, f"the edge answers {code} with {EDGE[code]}"
+        return
     assert response.status_code == status
+    if code in EDGE:  # the same answer from both layers
+        assert EDGE[code] == status
 
 
 def http_exception_reported_as(code):
@@ -75,8 +95,10 @@ def http_exception_reported_as(code):
     return default_exceptions[status]()
 
 
-def test_the_readme_documents_every_error_code():
-    assert set(DOCUMENTED) == set(ERRORS_BY_CODE) | set(CODE_BY_HTTP_STATUS.values())
+def test_the_readme_documents_every_error_code_of_both_layers():
+    assert EDGE, "no JSON answers found in the edge's configuration"
+    gateway_codes = set(ERRORS_BY_CODE) | set(CODE_BY_HTTP_STATUS.values())
+    assert set(DOCUMENTED) == gateway_codes | set(EDGE)
 
 
 def test_an_unexpected_exception_is_a_bare_500_without_internals():

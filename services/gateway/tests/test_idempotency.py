@@ -5,6 +5,7 @@ import uuid
 import eventlet
 import pytest
 import redis
+from edge_client import EdgeClient
 from http_assertions import assert_error
 from nameko.standalone.rpc import ServiceRpcProxy
 
@@ -93,6 +94,28 @@ def test_racing_retries_create_one_record(api, create, store):
     assert {answer.status_code for answer in answers} == {201}
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert store(records) == before + 1
+
+
+@pytest.mark.parametrize(("path", "field"), [("/airport", "airport"), ("/messages", "message")])
+def test_racing_different_bodies_on_one_key_are_422_naming_the_header(start, edge, path, field):
+    # What a probe found: a 422 the service raised came back with "field": "None".
+    start(AirportsService, MessagesService, GatewayService)
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+
+    with EdgeClient(edge().url) as client:
+        pool = eventlet.GreenPool(CONCURRENT_RETRIES)
+        answers = list(
+            pool.imap(
+                lambda n: client.post(path, json={field: f"body {n}"}, headers=headers),
+                range(CONCURRENT_RETRIES),
+            )
+        )
+
+    created = [answer for answer in answers if answer.status_code == 201]
+    assert len(created) == 1
+    for answer in answers:
+        if answer not in created:
+            assert_error(answer, 422, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key")
 
 
 def test_without_a_key_every_post_creates(api, store):

@@ -6,7 +6,7 @@ import socket
 import eventlet
 import pytest
 
-from gateway.errors import StreamFull, TooManyStreams
+from gateway.errors import StreamFull
 from gateway.live_feed import SUBSCRIBER_BACKLOG, MessageHub, encode_event
 
 
@@ -46,7 +46,7 @@ def test_an_event_is_one_sse_block_with_json_data():
 
 
 def test_publish_reaches_every_subscriber(subscribe):
-    hub = MessageHub(max_subscribers=10, max_per_client=10, heartbeat_seconds=5)
+    hub = MessageHub(max_subscribers=10, heartbeat_seconds=5)
     bodies = [started(subscribe(hub)) for _ in range(3)]
 
     hub.publish("message_created", {"id": "m1"})
@@ -55,7 +55,7 @@ def test_publish_reaches_every_subscriber(subscribe):
 
 
 def test_subscribing_beyond_the_maximum_raises_stream_full(subscribe):
-    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=5)
+    hub = MessageHub(max_subscribers=1, heartbeat_seconds=5)
     subscribe(hub)
 
     with pytest.raises(StreamFull):
@@ -63,7 +63,7 @@ def test_subscribing_beyond_the_maximum_raises_stream_full(subscribe):
 
 
 def test_closing_a_body_releases_its_slot(subscribe):
-    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=5)
+    hub = MessageHub(max_subscribers=1, heartbeat_seconds=5)
     body = started(subscribe(hub))
 
     body.close()  # what the web server does when the client goes away
@@ -73,7 +73,7 @@ def test_closing_a_body_releases_its_slot(subscribe):
 
 
 def test_a_subscriber_too_far_behind_is_dropped(subscribe):
-    hub = MessageHub(max_subscribers=2, max_per_client=2, heartbeat_seconds=5)
+    hub = MessageHub(max_subscribers=2, heartbeat_seconds=5)
     slow = subscribe(hub)
 
     for number in range(SUBSCRIBER_BACKLOG + 1):
@@ -84,7 +84,7 @@ def test_a_subscriber_too_far_behind_is_dropped(subscribe):
 
 
 def test_close_all_ends_every_body(subscribe):
-    hub = MessageHub(max_subscribers=10, max_per_client=10, heartbeat_seconds=5)
+    hub = MessageHub(max_subscribers=10, heartbeat_seconds=5)
     bodies = [started(subscribe(hub)) for _ in range(2)]
 
     hub.close_all()
@@ -94,17 +94,8 @@ def test_close_all_ends_every_body(subscribe):
     assert hub.subscriptions == set()
 
 
-def test_one_client_is_capped_below_the_global_maximum(subscribe):
-    hub = MessageHub(max_subscribers=10, max_per_client=2, heartbeat_seconds=5)
-    subscribe(hub), subscribe(hub)
-
-    with pytest.raises(TooManyStreams):
-        subscribe(hub)
-    subscribe(hub, client="198.51.100.2")
-
-
 def test_a_client_hanging_up_frees_its_slot_without_a_write(subscribe, peers):
-    hub = MessageHub(max_subscribers=1, max_per_client=1, heartbeat_seconds=60)
+    hub = MessageHub(max_subscribers=1, heartbeat_seconds=60)
     body = started(subscribe(hub))
 
     peers[0].close()
@@ -112,4 +103,3 @@ def test_a_client_hanging_up_frees_its_slot_without_a_write(subscribe, peers):
     with eventlet.Timeout(5):
         assert list(body) == []  # ended by the hang-up, long before any heartbeat
     assert hub.subscriptions == set()
-    assert hub.per_client == {}

@@ -51,10 +51,10 @@ def test_unknown_static_file_is_json_404(start, http_session):
         "/static/./../http.py",
     ],
 )
-def test_path_traversal_sent_raw_reads_no_file(start, web_config_port, path):
+def test_path_traversal_sent_raw_reads_no_file(start, edge, path):
     start(GatewayService)
 
-    [response] = exchange(web_config_port, request_bytes("GET", path, "Connection: close"))
+    [response] = exchange(edge().port, request_bytes("GET", path, "Connection: close"))
 
     assert_json_error(response, 404, "ROUTE_NOT_FOUND")
     assert b"import" not in response.body

@@ -61,6 +61,17 @@ def test_errors_are_counted_by_code(api):
     assert_grows_by(api, before, 1, "gateway_http_errors_total", code="MALFORMED_JSON")
 
 
+def test_requests_refused_before_a_route_runs_are_counted_too(api):
+    before = scrape(api)
+    api.get("/nowhere")
+    api.delete("/airport/some-id")
+    api.post("/messages", json={"message": "hi"}, headers={"Origin": "http://evil.example"})
+
+    assert_grows_by(api, before, 1, "gateway_http_errors_total", code="ROUTE_NOT_FOUND")
+    assert_grows_by(api, before, 1, "gateway_http_errors_total", code="METHOD_NOT_ALLOWED")
+    assert_grows_by(api, before, 1, "gateway_http_errors_total", code="ORIGIN_NOT_ALLOWED")
+
+
 def test_rpc_latency_is_recorded_per_service_method_and_outcome(api):
     before = scrape(api)
     api.get("/messages")

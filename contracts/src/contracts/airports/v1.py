@@ -12,11 +12,15 @@ from contracts.airports import SERVICE_NAME
 from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
 from contracts.interface import RpcMethod
-from contracts.text import trimmed_text
+from contracts.text import BIDI_CONTROLS, CONTROLS, trimmed_text, without
 
 AIRPORT_NAME_MAX_LENGTH = 100
 
-AirportName = trimmed_text(AIRPORT_NAME_MAX_LENGTH)
+AirportName = trimmed_text(
+    AIRPORT_NAME_MAX_LENGTH,
+    without(CONTROLS, "control characters"),
+    without(BIDI_CONTROLS, "bidirectional controls"),
+)
 
 
 class CreateAirport(BaseModel):

@@ -26,7 +26,7 @@ from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
 from contracts.interface import Event, RpcMethod
 from contracts.messages import SERVICE_NAME
-from contracts.text import trimmed_text
+from contracts.text import CONTROLS, LINE_BREAK_AND_TAB, trimmed_text, without
 
 MESSAGE_CREATED = "message_created"
 
@@ -35,7 +35,10 @@ MESSAGE_TEXT_MAX_LENGTH = 500
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
-MessageText = trimmed_text(MESSAGE_TEXT_MAX_LENGTH)
+# Line breaks and tabs are shown as typed.
+MessageText = trimmed_text(
+    MESSAGE_TEXT_MAX_LENGTH, without(CONTROLS - LINE_BREAK_AND_TAB, "control characters")
+)
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 

@@ -24,6 +24,7 @@ by the container's workers (green threads: no locking needed, nothing in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -53,8 +54,10 @@ T = TypeVar("T")
 class Records:
     """Records by id: ``get(id, load)`` answers from memory or calls ``load`` once."""
 
-    def __init__(self, size: int, seconds: float) -> None:
-        self._cache: TTLCache | None = TTLCache(size, seconds) if size > 0 else None
+    def __init__(
+        self, size: int, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._cache: TTLCache | None = TTLCache(size, seconds, timer=clock) if size > 0 else None
 
     def get(self, key: Hashable, load: Callable[[], T]) -> T:
         """The record for ``key``; ``load()`` (which raises when there is none) on a miss."""

@@ -1,48 +1,27 @@
-"""HTTP request bodies: parsed as strict JSON, validated with the contracts' field types.
+"""HTTP request bodies: declared JSON, parsed strictly, validated with the contracts' types.
 
-Text a person typed is also refused when it holds control characters (C0, DEL,
-C1: NUL, escape sequences, carriage returns...), which would corrupt logs, terminals
-and other clients' displays: airport names allow none, messages allow line breaks
-(``\n``) and tabs, which the page shows as typed.
-
-A body with the same fields as an RPC method's arguments is that contract's model
-(``POST /trip`` is ``contracts.trips.v1.CreateTrip``); only bodies whose names
-differ from the RPC arguments get a model here.
+The field types are the contracts' own (``contracts.text``: trimmed, never blank, no
+control characters, no bidirectional controls in names). A body with the same fields as
+an RPC method's arguments is that contract's model (``POST /trip`` is
+``contracts.trips.v1.CreateTrip``); only bodies whose names differ from the RPC
+arguments get a model here.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 from werkzeug.wrappers import Request
 
 from contracts.airports.v1 import AirportName
 from contracts.messages.v1 import MessageText
 from contracts.validation import validate
 from gateway import strict_json
-from gateway.errors import MalformedJson
+from gateway.errors import MalformedJson, UnsupportedMediaType
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
-
-
-def without_controls(allowed: str) -> AfterValidator:
-    """A validator refusing C0, DEL and C1 control characters except those in ``allowed``."""
-    codes = (*range(0x20), *range(0x7F, 0xA0))
-    refused = "".join(f"\\x{code:02x}" for code in codes if chr(code) not in allowed)
-    forbidden = re.compile(f"[{refused}]")
-
-    def check(text: str) -> str:
-        if found := forbidden.search(text):
-            raise ValueError(f"must not contain control characters (found U+{ord(found[0]):04X})")
-        return text
-
-    return AfterValidator(check)
-
-
-PlainName = Annotated[AirportName, without_controls("")]
-PlainText = Annotated[MessageText, without_controls("\n\t")]
+JSON_MEDIA_TYPE = "application/json"
 
 
 class NewAirport(BaseModel):
@@ -50,7 +29,7 @@ class NewAirport(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    airport: PlainName
+    airport: AirportName
 
 
 class NewMessage(BaseModel):
@@ -58,15 +37,19 @@ class NewMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: PlainText
+    message: MessageText
 
 
 def parse_body(request: Request, model: type[BodyT]) -> BodyT:
     """The request's JSON body validated against ``model``.
 
-    Raises ``MalformedJson`` or ``InvalidArgument`` (both 400), or Werkzeug's
-    ``RequestEntityTooLarge`` (413) when the body is over the limit.
+    Raises ``UnsupportedMediaType`` (415) unless the body is declared
+    ``application/json`` in UTF-8 (media types ignore letter case), then
+    ``MalformedJson`` or ``InvalidArgument`` (both 400).
     """
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if request.mimetype != JSON_MEDIA_TYPE or charset != "utf-8":
+        raise UnsupportedMediaType("request bodies must be application/json (UTF-8)")
     data = strict_json.loads(request.get_data(cache=False))
     if not isinstance(data, dict):
         raise MalformedJson("request body must be a JSON object")

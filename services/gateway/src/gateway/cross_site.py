@@ -1,38 +1,26 @@
-"""Which sites may talk to the gateway: ``Host``, ``Origin`` and the body's media type.
+"""Which other sites' pages may call the API: the ``Origin`` check.
 
-* ``Host`` must be an IP address or name a host in ``ALLOWED_HOSTS`` (port ignored):
-  a DNS-rebinding page reaches the gateway under the attacker's own host name, and
-  gets 400. An IP address cannot be rebound (a page at ``http://10.0.0.5/`` is the
-  gateway's own origin), so orchestrator probes and clients using a node's or a
-  container's address are served without configuration.
-* ``Origin``, when a browser sends it, must be this site (its host and port equal
-  ``Host``) or one of ``ALLOWED_ORIGINS``: another site's script gets 403.
-* A request body must be declared ``application/json`` (UTF-8): 415 otherwise. An
-  HTML form can only send form encodings or text/plain, and a cross-site script
-  cannot send JSON without the CORS preflight the gateway never grants, so this
-  alone stops cross-site posts.
+A browser sends ``Origin`` with a script's request and with a form's post. It must be
+this site, the same scheme, host and port the request was made to (as the client saw
+them: ``client_address`` believes the edge's ``X-Forwarded-Proto``), or one of
+``ALLOWED_ORIGINS``: another site's script gets 403, and so does ``null`` (sandboxed
+frames, files).
 
-Behind a reverse proxy, forward the public ``Host`` (nginx: ``proxy_set_header Host
-$host``) and list the public name in ``ALLOWED_HOSTS``.
+The other half is in ``bodies.parse_body``: a request body must be declared
+``application/json``, which an HTML form cannot send and a cross-site script cannot
+send without the CORS preflight the gateway never grants. ``Host`` itself is checked by
+the edge (``EDGE_ALLOWED_HOSTS``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
-from werkzeug.http import parse_options_header
+from werkzeug.wrappers import Request
 
-from gateway.errors import HostNotAllowed, OriginNotAllowed, UnsupportedMediaType
+from gateway.errors import OriginNotAllowed
 from service_runtime.settings import Setting, string_list
 
-ALLOWED_HOSTS = Setting(
-    "ALLOWED_HOSTS",
-    string_list,
-    ("localhost",),
-    "host names the gateway answers to besides IP addresses (Host header, any port; "
-    "'.example.com' also matches its subdomains, '*' any host)",
-)
 ALLOWED_ORIGINS = Setting(
     "ALLOWED_ORIGINS",
     string_list,
@@ -40,79 +28,24 @@ ALLOWED_ORIGINS = Setting(
     "other sites (scheme://host[:port]) whose pages may call the API; the gateway's own "
     "origin is always allowed",
 )
-
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-JSON_MEDIA_TYPE = "application/json"
 DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
-def host_name(host: str) -> str:
-    """``Host`` without its port, lower-cased (``[::1]:8000`` -> ``[::1]``)."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1]
-    return host.partition(":")[0]
+def normal_origin(origin: str) -> str:
+    """``scheme://host[:port]`` lower-cased, without a trailing slash or a default port."""
+    origin = origin.strip().lower().rstrip("/")
+    scheme = origin.partition("://")[0]
+    return origin.removesuffix(DEFAULT_PORTS.get(scheme, "\0"))
 
 
-def is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
-    except ValueError:
-        return False
-    return True
-
-
-def origin_authority(origin: str) -> str | None:
-    """``host[:port]`` of an ``Origin`` (default port dropped); None if it is not one."""
-    scheme, separator, authority = origin.strip().lower().partition("://")
-    if not separator or scheme not in DEFAULT_PORTS or not authority or "/" in authority:
-        return None
-    return authority.removesuffix(DEFAULT_PORTS[scheme])
-
-
-class SiteRules:
-    """The three checks, with this gateway's settings."""
-
+class OriginRule:
     def __init__(self, config: dict[str, Any]) -> None:
-        hosts = {entry.lower() for entry in ALLOWED_HOSTS.read(config)}
-        self.any_host = "*" in hosts
-        self.hosts = frozenset(entry for entry in hosts if not entry.startswith("."))
-        self.domains = tuple(entry for entry in hosts if entry.startswith("."))
-        self.origins = frozenset(
-            entry.lower().rstrip("/") for entry in ALLOWED_ORIGINS.read(config)
-        )
+        self.allowed = frozenset(map(normal_origin, ALLOWED_ORIGINS.read(config)))
 
-    def check_site(self, environ: dict[str, Any]) -> None:
-        host = environ.get("HTTP_HOST", "")
-        if not self.host_allowed(host_name(host)):
-            raise HostNotAllowed("this host name is not served here (ALLOWED_HOSTS)")
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is not None and not self.origin_allowed(origin, host):
-            raise OriginNotAllowed("requests from other sites are not allowed (ALLOWED_ORIGINS)")
-
-    def host_allowed(self, name: str) -> bool:
-        if not name:
-            return False
-        return (
-            self.any_host
-            or name in self.hosts
-            or name.endswith(self.domains)
-            or is_ip_address(name)
-        )
-
-    def origin_allowed(self, origin: str, host: str) -> bool:
-        if origin.lower().rstrip("/") in self.origins:
-            return True
-        authority = origin_authority(origin)
-        if authority is None:  # "null" (sandboxed frames, files) or not an origin at all
-            return False
-        own = host.strip().lower()
-        return authority in (own, own.removesuffix(":80"), own.removesuffix(":443"))
-
-    @staticmethod
-    def check_body_type(environ: dict[str, Any]) -> None:
-        if environ["REQUEST_METHOD"] not in BODY_METHODS:
+    def check(self, request: Request) -> None:
+        origin = request.headers.get("Origin")
+        if origin is None:
             return
-        media_type, options = parse_options_header(environ.get("CONTENT_TYPE", ""))
-        if media_type != JSON_MEDIA_TYPE or options.get("charset", "utf-8").lower() != "utf-8":
-            raise UnsupportedMediaType("request bodies must be application/json (UTF-8)")
+        own = normal_origin(f"{request.scheme}://{request.host}")
+        if normal_origin(origin) not in {own, *self.allowed}:
+            raise OriginNotAllowed("requests from other sites are not allowed (ALLOWED_ORIGINS)")

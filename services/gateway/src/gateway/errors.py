@@ -41,59 +41,16 @@ class StreamFull(ServiceError):
     code = "STREAM_FULL"
 
 
-class TooManyStreams(ServiceError):
-    """One client has its maximum of live-feed streams open (raised by the gateway only)."""
-
-    code = "TOO_MANY_STREAMS"
-
-
-# The HTTP layer's own refusals: framing, deadlines and cross-site rules (gateway only).
-class MalformedRequest(ServiceError):
-    """The request line, headers or body framing break HTTP/1.1's rules."""
-
-    code = "MALFORMED_REQUEST"
-
-
-class HostNotAllowed(ServiceError):
-    """The ``Host`` header names no host in ``ALLOWED_HOSTS``."""
-
-    code = "HOST_NOT_ALLOWED"
-
-
 class OriginNotAllowed(ServiceError):
     """The ``Origin`` header is neither this site nor in ``ALLOWED_ORIGINS``."""
 
     code = "ORIGIN_NOT_ALLOWED"
 
 
-class RequestTimeout(ServiceError):
-    """The request head or body did not arrive within its deadline."""
-
-    code = "REQUEST_TIMEOUT"
-
-
-class UriTooLong(ServiceError):
-    code = "URI_TOO_LONG"
-
-
 class UnsupportedMediaType(ServiceError):
-    """A request body that is not declared ``application/json``."""
+    """A request body that is not declared ``application/json`` (UTF-8)."""
 
     code = "UNSUPPORTED_MEDIA_TYPE"
-
-
-class HeadersTooLarge(ServiceError):
-    code = "HEADERS_TOO_LARGE"
-
-
-class UnsupportedTransferEncoding(ServiceError):
-    """Any ``Transfer-Encoding`` but exactly ``chunked``."""
-
-    code = "UNSUPPORTED_TRANSFER_ENCODING"
-
-
-class HttpVersionNotSupported(ServiceError):
-    code = "HTTP_VERSION_NOT_SUPPORTED"
 
 
 class RateLimited(ServiceError):
@@ -109,32 +66,24 @@ class RateLimited(ServiceError):
 STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     MalformedJson: 400,
     InvalidArgument: 400,
-    MalformedRequest: 400,
-    HostNotAllowed: 400,
     OriginNotAllowed: 403,
     NotFound: 404,
-    RequestTimeout: 408,
-    UriTooLong: 414,
     UnsupportedMediaType: 415,
     UnknownAirport: 422,
     SameAirport: 422,
     IdempotencyKeyReused: 422,
     RateLimited: 429,
-    TooManyStreams: 429,
-    HeadersTooLarge: 431,
-    UnsupportedTransferEncoding: 501,
     StreamFull: 503,
     ServiceUnavailable: 503,
     ServiceTimeout: 504,
-    HttpVersionNotSupported: 505,
 }
 
-# Werkzeug raises these itself (routing, body limit); their codes keep the
-# same error format as the services' errors.
+# Werkzeug raises these itself (routing); their codes keep the same error format as
+# the services' errors. The edge answers its own refusals with the same body
+# (deploy/edge/haproxy.cfg; README's error table lists every code).
 CODE_BY_HTTP_STATUS = {
     404: "ROUTE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
-    413: "BODY_TOO_LARGE",
 }
 
 

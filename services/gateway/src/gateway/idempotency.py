@@ -123,7 +123,12 @@ class IdempotentCreates:
             return earlier.response()
         # Travels with every RPC call this worker makes from here on.
         self.context_data[IDEMPOTENCY_KEY_CONTEXT] = key
-        response = make_response()
+        try:
+            response = make_response()
+        except IdempotencyKeyReused as reused:
+            # The service found the key's record holding another request (a race of
+            # different bodies on one key); the key came in this header.
+            raise IdempotencyKeyReused(reused.message, field=IDEMPOTENCY_HEADER) from None
         if 200 <= response.status_code < 300:
             answer = StoredAnswer(
                 fingerprint, response.status_code, response.json, response.headers.get("Location")

@@ -16,8 +16,8 @@ stays quiet, so a peer that vanished without a word fails a write (or a proxy's
 idle timer is kept from closing the stream).
 
 Config: ``MAX_STREAM_SUBSCRIBERS`` (default 100; one more gets 503),
-``MAX_STREAMS_PER_CLIENT`` (default 10, by client address; one more gets 429),
-``STREAM_HEARTBEAT_SECONDS`` (default 15).
+``STREAM_HEARTBEAT_SECONDS`` (default 15). Each client's own share of streams is capped
+by the edge, which counts its connections (``EDGE_MAX_STREAMS_PER_CLIENT``).
 """
 
 from __future__ import annotations
@@ -25,17 +25,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from typing import Any
 
 import eventlet
+from eventlet import wsgi
 from eventlet.hubs import trampoline
 from eventlet.queue import Empty, Full, LightQueue
 from nameko.extensions import DependencyProvider
 
-from gateway.errors import StreamFull, TooManyStreams
+from gateway.errors import StreamFull
 from service_runtime.settings import Setting
 
 log = logging.getLogger(__name__)
@@ -45,13 +45,6 @@ MAX_SUBSCRIBERS = Setting(
     int,
     100,
     "open live-feed streams per gateway; one more gets 503",
-    minimum=1,
-)
-MAX_PER_CLIENT = Setting(
-    "MAX_STREAMS_PER_CLIENT",
-    int,
-    10,
-    "open live-feed streams per client address (see TRUSTED_PROXIES); one more gets 429",
     minimum=1,
 )
 HEARTBEAT_SECONDS = Setting(
@@ -84,6 +77,7 @@ class Subscription:
         self.connection = connection
         self.queue: LightQueue = LightQueue(SUBSCRIBER_BACKLOG)
         self.closed = False
+        self.hung_up = False
 
     def offer(self, event: str) -> bool:
         """Queue ``event``; False when the subscriber is too far behind to keep."""
@@ -103,6 +97,7 @@ class Subscription:
     def wait_for_hangup(self) -> None:
         opened = time.monotonic()
         trampoline(self.connection, read=True)
+        self.hung_up = True
         log.info(
             "live feed: client %s went away after %.1fs; its slot is free",
             self.client,
@@ -122,6 +117,11 @@ class Subscription:
                     yield ": heartbeat\n\n"
                     continue
                 if event is _CLOSED:
+                    if self.hung_up:
+                        # Nobody to end the response for: the server closes the
+                        # connection instead of writing to it (how eventlet's own
+                        # websocket support hands a connection back).
+                        wsgi.WSGI_LOCAL.already_handled = True
                     return
                 yield event
         finally:
@@ -133,12 +133,10 @@ class Subscription:
 class MessageHub:
     """The set of open subscriptions of one gateway container."""
 
-    def __init__(self, max_subscribers: int, max_per_client: int, heartbeat_seconds: float) -> None:
+    def __init__(self, max_subscribers: int, heartbeat_seconds: float) -> None:
         self.max_subscribers = max_subscribers
-        self.max_per_client = max_per_client
         self.heartbeat_seconds = heartbeat_seconds
         self.subscriptions: set[Subscription] = set()
-        self.per_client: Counter[str] = Counter()
 
     def subscribe(self, client: str, connection: Any) -> Subscription:
         """A slot for ``client`` streaming to ``connection`` (the socket watched for hang-up)."""
@@ -147,22 +145,13 @@ class MessageHub:
                 f"the live feed has its maximum of {self.max_subscribers} subscribers; "
                 "poll GET /messages instead"
             )
-        if self.per_client[client] >= self.max_per_client:
-            raise TooManyStreams(
-                f"at most {self.max_per_client} live-feed streams per client; close one first"
-            )
         subscription = Subscription(self, client, connection)
         self.subscriptions.add(subscription)
-        self.per_client[client] += 1
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.close()
-        if subscription in self.subscriptions:
-            self.subscriptions.remove(subscription)
-            self.per_client[subscription.client] -= 1
-            if not self.per_client[subscription.client]:
-                del self.per_client[subscription.client]
+        self.subscriptions.discard(subscription)
 
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         event = encode_event(name, payload)
@@ -184,7 +173,6 @@ class LiveFeed(DependencyProvider):
         config = self.container.config
         self.hub = MessageHub(
             max_subscribers=MAX_SUBSCRIBERS.read(config),
-            max_per_client=MAX_PER_CLIENT.read(config),
             heartbeat_seconds=HEARTBEAT_SECONDS.read(config),
         )
 

@@ -6,9 +6,8 @@ that refills continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECON
 ``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
 ``MESSAGE_RATE_LIMIT_ENABLED=false`` turns it off (tests that post many messages).
 
-The client address is the one the connection layer worked out (``gateway.access_log``:
-the socket peer, or behind ``TRUSTED_PROXIES`` the right-most ``X-Forwarded-For`` hop
-that is not a trusted proxy), the same one the access log and the stream cap use.
+The client address is the one the edge saw (``request.remote_addr``, believed from
+``TRUSTED_PROXIES`` only: ``gateway.client_address``); it is never shown in an answer.
 
 Key layout of ``RateLimitStore`` (under ``REDIS_KEY_PREFIX``, the gateway's own Redis
 database): ``ratelimit:messages:<address>`` is a hash ``{tokens, at_ms}``, updated by
@@ -19,13 +18,11 @@ timed by Redis's own clock) and expiring once the bucket would be full again.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Request
 
 from contracts.errors import ServiceUnavailable
-from gateway.connection import CLIENT_ADDRESS_ENVIRON_KEY
 from gateway.errors import RateLimited
 from service_runtime.entrypoints import STORAGE_OUTAGES
 from service_runtime.settings import Setting, boolean
@@ -80,21 +77,6 @@ class RateLimitStore(RedisStore):
         return 0.0 if allowed else wait_ms / 1000
 
 
-@dataclass(frozen=True)
-class Limits:
-    enabled: bool
-    burst: int
-    window_seconds: float
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Limits:
-        return cls(
-            RATE_LIMIT_ENABLED.read(config),
-            RATE_LIMIT_BURST.read(config),
-            RATE_LIMIT_WINDOW.read(config),
-        )
-
-
 class MessageRateLimit(StoreProvider[RateLimitStore]):
     """Injects ``check(request)``: raises ``RateLimited`` when the client has no token."""
 
@@ -103,19 +85,20 @@ class MessageRateLimit(StoreProvider[RateLimitStore]):
 
     def setup(self) -> None:
         super().setup()
-        self.limits = Limits.from_config(self.container.config)
+        config = self.container.config
+        self.enabled = RATE_LIMIT_ENABLED.read(config)
+        self.burst = RATE_LIMIT_BURST.read(config)
+        self.window_seconds = RATE_LIMIT_WINDOW.read(config)
 
     def get_dependency(self, worker_ctx: Any) -> Any:
         return self.check
 
     def check(self, request: Request) -> None:
-        if not self.limits.enabled:
+        if not self.enabled:
             return
-        # Worked out once per connection from the peer and TRUSTED_PROXIES (gateway.connection).
-        address = request.environ[CLIENT_ADDRESS_ENVIRON_KEY]
-        wait = self.store.take(address, self.limits.burst, self.limits.window_seconds)
+        wait = self.store.take(request.remote_addr, self.burst, self.window_seconds)
         if wait > 0:
             raise RateLimited(
-                f"too many messages from {address}; try again in {wait:.1f} s",
+                f"too many messages from this client; try again in {wait:.1f} s",
                 retry_after_seconds=max(1, math.ceil(wait)),
             )

@@ -5,7 +5,9 @@
   decoded here first.
 * Nesting deeper than ``MAX_JSON_DEPTH`` arrays and objects is refused before the
   parser runs: it recurses once per level, and around a thousand levels (2 KB of
-  ``[``) raise ``RecursionError``.
+  ``[``) raise ``RecursionError``. The check is one pass over the body, so no body
+  costs more than linear time (a pattern matching whole strings restarted at every
+  quote of an unclosed one: quadratic).
 * A key given twice is refused: which value wins differs between parsers.
 * ``NaN`` and ``Infinity`` are not JSON and are refused.
 
@@ -24,9 +26,10 @@ from gateway.errors import MalformedJson
 # Request bodies are flat objects; this leaves room and stays far from recursion limits.
 MAX_JSON_DEPTH = 32
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
-# Strings (whose brackets do not nest) and the brackets outside them.
-STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# Every character the depth check looks at; one at a time, so matching cannot backtrack.
+STRUCTURAL = re.compile(r'[\[\]{}"\\]')
 OPENERS = frozenset("[{")
+CLOSERS = frozenset("]}")
 
 
 def loads(raw: bytes) -> Any:
@@ -56,12 +59,24 @@ def check_depth(text: str) -> None:
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return
     depth = 0
-    for token in STRING_OR_BRACKET.findall(text):
-        if token in OPENERS:
+    in_string = False
+    escaped_at = -1  # the position a backslash in a string escapes
+    for match in STRUCTURAL.finditer(text):
+        position, char = match.start(), match[0]
+        if position == escaped_at:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped_at = position + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in OPENERS:
             depth += 1
             if depth > MAX_JSON_DEPTH:
                 raise MalformedJson(f"request body nests deeper than {MAX_JSON_DEPTH} levels")
-        elif token in "]}":
+        elif char in CLOSERS:
             depth -= 1
 
 

@@ -26,7 +26,6 @@ DOCS_HEADERS = {
         "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
 

@@ -22,7 +22,6 @@ from werkzeug.wrappers import Request, Response
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.messages.v1 import MESSAGE_CREATED, MessageCreated
 from gateway.bodies import NewMessage, parse_body
-from gateway.connection import CLIENT_ADDRESS_ENVIRON_KEY
 from gateway.errors import json_response
 from gateway.http import http
 from gateway.idempotency import IdempotentCreates
@@ -79,8 +78,7 @@ class MessageRoutes:
             return Response(mimetype="text/event-stream", headers=STREAM_HEADERS)
         # Returns at once: the server iterates the body after this worker ends.
         subscription = self.live_feed.subscribe(
-            request.environ[CLIENT_ADDRESS_ENVIRON_KEY],
-            request.environ["eventlet.input"].get_socket(),
+            request.remote_addr, request.environ["eventlet.input"].get_socket()
         )
         # eventlet's server buffers a streamed body into 4 KiB writes by default;
         # an event must leave as soon as it is yielded.
