@@ -547,7 +547,7 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
         # Through the messages service's own store; a few writers at once, as each
         # save is a round trip (MULTI) of its own.
         with ThreadPoolExecutor(WRITERS) as writers:
-            list(writers.map(lambda _: store.save("bench message"), range(size - live)))
+            list(writers.map(lambda _: store.create(text="bench message"), range(size - live)))
         live = size
         case = Case(f"{LISTING_CASE}, {size} live", 50, "/messages?limit=50")
         for _ in range(profile.rounds):

@@ -26,7 +26,7 @@ from service_testing.services import REPO_ROOT, SERVICES
 # A current Kubernetes release; kubernetes-validate carries its schemas.
 KUBERNETES_VERSION = "1.37.0"
 MANIFESTS = sorted((REPO_ROOT / "deploy" / "kubernetes").glob("*.yaml"))
-DOCKERFILE = (REPO_ROOT / "services" / "Dockerfile").read_text()
+DOCKERFILE = (REPO_ROOT / "services" / "base.Dockerfile").read_text()
 COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 README = (REPO_ROOT / "deploy" / "kubernetes" / "README.md").read_text()
 CONTAINER_ENV = (REPO_ROOT / "services" / "container_env.py").read_text()
@@ -75,7 +75,7 @@ def compose_service_of(image: str) -> dict[str, Any]:
 
 
 def image_healthcheck(service: str) -> list[str]:
-    """The Dockerfile's HEALTHCHECK command as argv, for one service's image."""
+    """The images' HEALTHCHECK command (their shared base's) as argv, for one service."""
     command = re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD (?P<cmd>[^\n]+)", DOCKERFILE)["cmd"]
     return [service if word == "$SERVICE" else word for word in shlex.split(command)]
 

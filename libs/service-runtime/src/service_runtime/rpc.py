@@ -56,6 +56,7 @@ from nameko.messaging import QueueConsumer
 from nameko.rpc import MethodProxy, ReplyListener, RpcProxy, ServiceProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
+from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
 from service_runtime.publishing import PooledPublisher
 from service_runtime.settings import Setting, boolean
 
@@ -214,23 +215,37 @@ class TimedServiceProxy:
         method = getattr(self._proxy, method_name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
-            reply = self._publish(method, args, kwargs)
-            # The whole call, publishing included, stays within the timeout.
-            timer = eventlet.Timeout(max(0.0, self.timeout - (time.monotonic() - started)))
+            started = time.perf_counter()
+            error = None
             try:
-                return reply.result()
-            except eventlet.Timeout as expired:
-                if expired is not timer:  # an outer deadline, not ours
-                    raise
-                raise ServiceTimeout(
-                    f"service {self.service_name!r} did not answer "
-                    f"{method_name} within {self.timeout:g} s"
-                ) from None
+                reply = self._publish(method, args, kwargs)
+                # The whole call, publishing included, stays within the timeout.
+                left = self.timeout - (time.perf_counter() - started)
+                return self._wait(reply, method_name, left)
+            except Exception as failed:
+                error = failed
+                raise
             finally:
-                timer.cancel()
+                RPC_CLIENT_SECONDS.labels(self.service_name, method_name, outcome(error)).observe(
+                    time.perf_counter() - started
+                )
 
         return call
+
+    def _wait(self, reply: Any, method_name: str, seconds_left: float) -> Any:
+        """The reply's result; ``ServiceTimeout`` once the call's whole bound has passed."""
+        timer = eventlet.Timeout(max(0.0, seconds_left))
+        try:
+            return reply.result()
+        except eventlet.Timeout as expired:
+            if expired is not timer:  # an outer deadline, not ours
+                raise
+            raise ServiceTimeout(
+                f"service {self.service_name!r} did not answer "
+                f"{method_name} within {self.timeout:g} s"
+            ) from None
+        finally:
+            timer.cancel()
 
     def _publish(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Hand the call to the broker within ``publish_timeout``; the reply to wait for."""

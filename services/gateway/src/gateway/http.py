@@ -31,7 +31,7 @@ from gateway.cross_site import SiteRules
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from gateway.request_ids import REQUEST_ID_ENVIRON_KEY, REQUEST_ID_HEADER
 from gateway.security_headers import EVERY_RESPONSE
-from service_runtime.calllog import REQUEST_ID_KEY
+from service_runtime.calls import REQUEST_ID_KEY
 from service_runtime.settings import Setting
 from service_runtime.signature_check import SignatureCheckedOnce
 
