@@ -14,6 +14,7 @@ from pathlib import Path
 from testcontainers.core.image import DockerImage
 
 from contract_testing.releases import extract_source, release
+from service_testing.processes import runner_module
 from service_testing.services import REPO_ROOT, SERVICES
 
 BASE_RECIPE = Path("services/base.Dockerfile")
@@ -40,17 +41,12 @@ def release_tree(version: str, directory: Path) -> Path:
     return tree
 
 
-# The recipe starts a service with this module when the tree has it (RUNNER in the recipe).
-LEAN_RUNNER = Path("libs/service-runtime/src/service_runtime/serve.py")
-
-
 def service_image(tree: Path, service: str, tag: str) -> str:
     """Build ``service`` from ``tree`` as ``tag``, on a base built from the same tree
     (tagged after ``tag``); layers are cached between runs."""
     repository, version = tag.rsplit(":", 1)
     base = f"{repository}-base:{version}"
-    runner = {} if (tree / LEAN_RUNNER).exists() else {"RUNNER": "nameko"}  # older: nameko's CLI
-    build(tree, base, BASE_RECIPE, runner)
+    build(tree, base, BASE_RECIPE, {"RUNNER": runner_module(tree)})
     build(tree / "services" / service, tag, Path("Dockerfile"), {"BASE_IMAGE": base})
     return tag
 

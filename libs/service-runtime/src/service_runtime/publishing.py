@@ -27,6 +27,7 @@ from typing import Any
 from kombu import Connection, Producer
 from kombu.exceptions import ChannelError
 from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.rpc import MethodProxy, ServiceProxy
 
 
 class Producers:
@@ -112,3 +113,16 @@ class PooledPublisher(Publisher):
                 if "NO_ROUTE" in str(exc):
                     raise UndeliverableMessage() from None
                 raise
+
+
+class PooledMethodProxy(MethodProxy):
+    publisher_cls = PooledPublisher
+
+
+class PooledServiceProxy(ServiceProxy):
+    """nameko's ``ServiceProxy``, publishing its calls with ``PooledPublisher``."""
+
+    def __getattr__(self, name: str) -> PooledMethodProxy:
+        return PooledMethodProxy(
+            self.worker_ctx, self.service_name, name, self.reply_listener, **self.options
+        )
