@@ -17,6 +17,7 @@ service here is started (the devstack, the images, the tests' processes). It is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging.config
 import sys
@@ -48,11 +49,14 @@ def _stand_in() -> types.ModuleType:
 
 def configure_logging(argv: list[str]) -> None:
     """The project's logging for the config ``argv`` names, unless it brings its own
-    (nameko then applies that; with ours in place, its fallback does nothing)."""
+    (nameko then applies that; with ours in place, its fallback does nothing), every
+    line naming the service from the first (``nameko run`` imports it next anyway)."""
     import yaml
     from nameko.cli.main import setup_parser, setup_yaml_parser
+    from nameko.cli.run import import_service
+    from nameko.exceptions import CommandError
 
-    from service_runtime.logformat import logging_config
+    from service_runtime.logformat import logging_config, serving
 
     args, _ = setup_parser().parse_known_args(argv)
     if getattr(args, "config", None) is None:
@@ -60,8 +64,14 @@ def configure_logging(argv: list[str]) -> None:
     setup_yaml_parser()  # ${VAR:default}, as nameko reads the file
     with open(args.config) as config_file:
         config = yaml.safe_load(config_file) or {}
-    if "LOGGING" not in config:
-        logging.config.dictConfig(logging_config(config))
+    if "LOGGING" in config:
+        return
+    # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
+    # disabled: nameko's runner and containers (imported above), whose warning with a
+    # traceback for every expected error (each 404) would cost a flushed write each.
+    logging.config.dictConfig(logging_config(config))
+    with contextlib.suppress(CommandError):  # nameko reports it
+        serving(", ".join(cls.name for path in args.services for cls in import_service(path)))
 
 
 def main() -> None:
