@@ -11,8 +11,8 @@
   amqp's own ``ConnectionError`` there; a socket error escaped and killed the
   whole container, leaving a process that consumed nothing after a broker restart.)
 * A call's arguments are checked against a signature computed once
-  (``service_runtime.signature_check``); replies go out as ``service_runtime.replies``
-  says.
+  (``service_runtime.signature_check``); its reply is published as
+  ``service_runtime.publishing`` says (transient, unconfirmed, pooled).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import redis
 from nameko.rpc import Rpc
 
 from contracts.errors import ServiceError, ServiceUnavailable
-from service_runtime.replies import ExcInfo, ServiceRpcConsumer
+from service_runtime.publishing import ExcInfo, ServiceRpcConsumer
 from service_runtime.rpc import BROKER_UNREACHABLE
 from service_runtime.signature_check import SignatureCheckedOnce
 

@@ -18,7 +18,7 @@ fresh connection instead of failing on the dead one. A message whose consumer di
 before acknowledging it is redelivered by the broker to another instance, so the
 timeout must leave room for that failover.
 
-Requests are transient unless ``RPC_PERSISTENT_MESSAGES`` (``service_runtime.replies``
+Requests are transient unless ``RPC_PERSISTENT_MESSAGES`` (``service_runtime.publishing``
 says what that changes) and keep their publisher confirm; every call is timed in
 ``nameko_rpc_client_duration_seconds`` (``service_runtime.metrics``).
 """
@@ -37,8 +37,11 @@ from nameko.rpc import RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
 from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
-from service_runtime.publishing import PooledServiceProxy
-from service_runtime.replies import RPC_PERSISTENT_MESSAGES, UnacknowledgedReplies, publish_options
+from service_runtime.publishing import (
+    RPC_PERSISTENT_MESSAGES,
+    PooledServiceProxy,
+    publish_options,
+)
 from service_runtime.settings import Setting
 
 RPC_TIMEOUT = Setting(
@@ -71,8 +74,6 @@ BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 
 class TimedRpcProxy(RpcProxy):
     """``RpcProxy`` whose calls raise ``ServiceTimeout`` after a bounded wait."""
-
-    rpc_reply_listener = UnacknowledgedReplies()
 
     def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
         options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
