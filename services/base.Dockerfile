@@ -4,7 +4,8 @@
 #   docker build -f services/base.Dockerfile -t travel/service-base:local .
 # It holds Python, the non-root user `app` (uid 10001), a venv with the shared
 # packages (contracts, service-runtime) and their pinned dependencies, the health
-# probe, the entrypoint and the command. The build context is cut down by
+# probe, the entrypoint and the command, and (ONBUILD, at the end) how a service
+# image adds its own package and config. The build context is cut down by
 # .dockerignore to the packages and constraints.txt.
 # No "# syntax=" line on purpose: it would pull a frontend image (a registry may not be reachable).
 
@@ -49,3 +50,13 @@ HEALTHCHECK --interval=5s --timeout=8s --start-period=30s --retries=3 \
 # go back).
 ENTRYPOINT ["python", "/app/container_env.py"]
 CMD ["/bin/sh", "-c", "exec python -m \"$RUNNER\" run --config /app/config.yaml \"$SERVICE_CLASS\""]
+# What each service image does first when it builds FROM this base, with its own
+# directory (services/<name>) as the context: its package installed from its source
+# (the dependencies the base lacks come pinned from PyPI; tests are never copied),
+# its config.yaml, and the non-root user it runs as.
+ONBUILD COPY pyproject.toml /src/pyproject.toml
+ONBUILD COPY src /src/src
+ONBUILD RUN pip install --no-cache-dir -c /wheels/constraints.txt --find-links /wheels /src \
+ && rm -rf /src
+ONBUILD COPY config.yaml /app/config.yaml
+ONBUILD USER app
