@@ -21,6 +21,13 @@ timeout must leave room for that failover.
 Requests are transient unless ``RPC_PERSISTENT_MESSAGES`` (``service_runtime.publishing``
 says what that changes) and keep their publisher confirm; every call is timed in
 ``nameko_rpc_client_duration_seconds`` (``service_runtime.metrics``).
+
+| override | deviation | needed for |
+|---|---|---|
+| `TimedRpcProxy.replies_consumed` | calls `QueueConsumer.start` again, to wait | first calls |
+
+(Without it, a web service's first requests lose their replies and answer at the
+timeout: ``services/airports/tests/test_rpc_client.py``, 27 of 50 in a run.)
 """
 
 from __future__ import annotations
