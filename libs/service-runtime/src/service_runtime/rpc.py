@@ -33,7 +33,8 @@ timeout: ``services/airports/tests/test_rpc_client.py``, 27 of 50 in a run.)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import eventlet
@@ -146,10 +147,7 @@ class TimedServiceProxy:
             started = time.perf_counter()
             error = None
             try:
-                reply = self._publish(method, args, kwargs)
-                # The whole call, publishing included, stays within the timeout.
-                left = self.timeout - (time.perf_counter() - started)
-                return self._wait(reply, method_name, left)
+                return self._call(method, method_name, args, kwargs)
             except Exception as failed:
                 error = failed
                 raise
@@ -160,36 +158,43 @@ class TimedServiceProxy:
 
         return call
 
-    def _publish(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Hand the call to the broker within ``publish_timeout``; the reply to wait for."""
-        timer = eventlet.Timeout(min(self.timeout, self.publish_timeout))
-        try:
-            self._before_publish()
-            return method.call_async(*args, **kwargs)
-        except UnknownService:
-            raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
-        except BROKER_UNREACHABLE as exc:
-            raise ServiceUnavailable(f"message broker unreachable: {exc}") from None
-        except eventlet.Timeout as expired:
-            if expired is not timer:
-                raise
-            raise ServiceUnavailable(
+    def _call(self, method: Any, method_name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """Hand the call to the broker within ``publish_timeout``, then wait for its reply;
+        the whole call, publishing included, within ``timeout``."""
+        started = time.perf_counter()
+        with bounded(
+            min(self.timeout, self.publish_timeout),
+            ServiceUnavailable(
                 f"message broker did not accept the call within {self.publish_timeout:g} s"
-            ) from None
-        finally:
-            timer.cancel()
-
-    def _wait(self, reply: Any, method_name: str, seconds_left: float) -> Any:
-        """The reply's result; ``ServiceTimeout`` once the call's whole bound has passed."""
-        timer = eventlet.Timeout(max(0.0, seconds_left))
-        try:
+            ),
+        ):
+            try:
+                self._before_publish()
+                reply = method.call_async(*args, **kwargs)
+            except UnknownService:
+                raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
+            except BROKER_UNREACHABLE as exc:
+                raise ServiceUnavailable(f"message broker unreachable: {exc}") from None
+        with bounded(
+            self.timeout - (time.perf_counter() - started),
+            ServiceTimeout(
+                f"service {self.service_name!r} did not answer {method_name} "
+                f"within {self.timeout:g} s"
+            ),
+        ):
             return reply.result()
-        except eventlet.Timeout as expired:
-            if expired is not timer:  # an outer deadline, not ours
-                raise
-            raise ServiceTimeout(
-                f"service {self.service_name!r} did not answer "
-                f"{method_name} within {self.timeout:g} s"
-            ) from None
-        finally:
-            timer.cancel()
+
+
+@contextmanager
+def bounded(seconds: float, error: Exception) -> Iterator[None]:
+    """Run the block for at most ``seconds``, then raise ``error`` instead (an outer
+    ``eventlet.Timeout`` expiring meanwhile passes through as itself)."""
+    timer = eventlet.Timeout(max(0.0, seconds))
+    try:
+        yield
+    except eventlet.Timeout as expired:
+        if expired is not timer:
+            raise
+        raise error from None
+    finally:
+        timer.cancel()
