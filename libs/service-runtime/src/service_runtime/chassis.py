@@ -10,10 +10,8 @@ once.
 
       class AirportsService(RpcService, store=AirportStore):
           name = SERVICE_NAME
-          store: AirportStore
 
-Nameko collects dependency providers and entrypoints from base classes too, so that
-is all a service declares of them.
+Nameko collects dependency providers and entrypoints from base classes too.
 """
 
 from __future__ import annotations
