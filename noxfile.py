@@ -151,8 +151,9 @@ for _service in SERVICE_TEST_PEERS:
 def tests_libs(session: nox.Session) -> None:
     """The shared libraries' unit tests; the service registry checked against compose.yaml,
     config.yaml and the classes; README's configuration table current
-    (`python -m service_testing.config_table` rewrites it)."""
-    session.install(*CONSTRAINTS, *SHARED, *TESTING, *editable(*SERVICES))
+    (`python -m service_testing.config_table` rewrites it); every package declares what
+    it imports (so every package is installed here)."""
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, *editable(*SERVICES))
     session.run(
         "pytest",
         "libs",
@@ -270,7 +271,7 @@ def devstack(session: nox.Session) -> None:
     """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
     require_test_brokers(session)
     # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
-    session.install(*CONSTRAINTS, *TESTING, "pytest", "nox")
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "nox")
     # a cold start creates a venv per service; the fresh-clone test runs a whole session
     session.run("pytest", "tools/tests", per_test_timeout(1200), *session.posargs)
 

@@ -242,12 +242,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def pid_cgroup(pid: str) -> str:
+    lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    return next((line for line in lines if ":pids:" in line), "")
+
+
 def shared_processes() -> dict[str, list[int]]:
-    """The local RabbitMQ's and Redis's processes, by group (none when not local)."""
+    """The local RabbitMQ's and Redis's processes, by group (none when not local).
+
+    Only those in the bench's own pid cgroup: containers (other work on a shared
+    machine) run brokers too, and come and go during a run."""
+    ours = pid_cgroup("self")
     found: dict[str, list[int]] = {}
     for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
             command = comm.read_text().strip()
+            if pid_cgroup(comm.parent.name) != ours:
+                continue
         except OSError:
             continue  # ended while listed
         for group, expected in SHARED_COMMANDS.items():
@@ -536,7 +547,7 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
         # Through the messages service's own store; a few writers at once, as each
         # save is a round trip (MULTI) of its own.
         with ThreadPoolExecutor(WRITERS) as writers:
-            list(writers.map(lambda _: store.save("bench message"), range(size - live)))
+            list(writers.map(lambda _: store.create(text="bench message"), range(size - live)))
         live = size
         case = Case(f"{LISTING_CASE}, {size} live", 50, "/messages?limit=50")
         for _ in range(profile.rounds):

@@ -1,5 +1,6 @@
-"""Service images built with the one recipe (services/Dockerfile) from a source tree:
-this checkout, or a released version's code rebuilt from its git commit.
+"""Service images built with today's recipe (services/base.Dockerfile, then
+services/<name>/Dockerfile) from a source tree: this checkout, or a released version's
+code rebuilt from its git commit.
 
 Images are kept (tags overwritten on each run): Docker's layer cache is what keeps a
 warm run fast. Containers started from them are removed by the tests.
@@ -13,11 +14,13 @@ from pathlib import Path
 from testcontainers.core.image import DockerImage
 
 from contract_testing.releases import extract_source, release
+from service_testing.processes import runner_module
 from service_testing.services import REPO_ROOT, SERVICES
 
-RECIPE = Path("services/Dockerfile")
+BASE_RECIPE = Path("services/base.Dockerfile")
 RECIPE_FILES = (
-    RECIPE,
+    BASE_RECIPE,
+    *(Path("services") / service / "Dockerfile" for service in SERVICES),
     Path("services/healthcheck.py"),
     Path("services/container_env.py"),
     Path(".dockerignore"),
@@ -33,25 +36,27 @@ def release_tree(version: str, directory: Path) -> Path:
     tree = directory / f"release-{version}"
     extract_source(release(version), tree)
     for name in RECIPE_FILES:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)  # a service it did not have
         shutil.copyfile(REPO_ROOT / name, tree / name)
     return tree
 
 
-# The recipe starts a service with this module when the tree has it (RUNNER in the recipe).
-LEAN_RUNNER = Path("libs/service-runtime/src/service_runtime/serve.py")
-
-
 def service_image(tree: Path, service: str, tag: str) -> str:
-    """Build ``service`` from ``tree`` as ``tag`` (layers cached between runs)."""
-    buildargs = {"SERVICE": service, "SERVICE_CLASS": SERVICES[service].target}
-    if not (tree / LEAN_RUNNER).exists():  # a release from before it: nameko's own CLI
-        buildargs["RUNNER"] = "nameko"
+    """Build ``service`` from ``tree`` as ``tag``, on a base built from the same tree
+    (tagged after ``tag``); layers are cached between runs."""
+    repository, version = tag.rsplit(":", 1)
+    base = f"{repository}-base:{version}"
+    build(tree, base, BASE_RECIPE, {"RUNNER": runner_module(tree)})
+    build(tree / "services" / service, tag, Path("Dockerfile"), {"BASE_IMAGE": base})
+    return tag
+
+
+def build(context: Path, tag: str, dockerfile: Path, buildargs: dict[str, str]) -> None:
     DockerImage(
-        path=tree,
+        path=context,
         tag=tag,
         clean_up=False,
-        dockerfile_path=str(RECIPE),
+        dockerfile_path=str(dockerfile),
         buildargs=buildargs,
         rm=True,
     ).build()
-    return tag

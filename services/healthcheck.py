@@ -4,7 +4,7 @@ Exits 0 when the service really serves, 1 otherwise, within a bounded time:
 
 * a service with a web server (``WEB_SERVER_ADDRESS`` in its config, i.e. the
   gateway) must answer ``GET /health`` with 200;
-* an RPC service must answer its ``ping`` RPC (``service_runtime.health``), which
+* an RPC service must answer its ``ping`` RPC (``service_runtime.chassis``), which
   proves its consumer is bound to the broker and its Redis answers, not merely
   that the process exists.
 
@@ -13,7 +13,7 @@ substitution), in the environment the image's entrypoint gives the service
 (container_env.py: credentials from secret files), so the probe talks to the same
 broker as the service.
 
-Part of the image recipe (services/Dockerfile), not of a service package: it needs
+Part of the image recipe (services/base.Dockerfile), not of a service package: it needs
 only nameko, so it also probes images of released versions built from older code.
 """
 

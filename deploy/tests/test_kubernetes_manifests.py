@@ -29,7 +29,7 @@ from service_testing.services import REPO_ROOT, SERVICES
 # A current Kubernetes release; kubernetes-validate carries its schemas.
 KUBERNETES_VERSION = "1.37.0"
 MANIFESTS = sorted((REPO_ROOT / "deploy" / "kubernetes").glob("*.yaml"))
-DOCKERFILE = (REPO_ROOT / "services" / "Dockerfile").read_text()
+DOCKERFILE = (REPO_ROOT / "services" / "base.Dockerfile").read_text()
 COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 README = (REPO_ROOT / "deploy" / "kubernetes" / "README.md").read_text()
 CONTAINER_ENV = (REPO_ROOT / "services" / "container_env.py").read_text()
@@ -84,7 +84,7 @@ def compose_service_of(image: str) -> dict[str, Any]:
 
 
 def image_healthcheck(service: str) -> list[str]:
-    """The Dockerfile's HEALTHCHECK command as argv, for one service's image."""
+    """The images' HEALTHCHECK command (their shared base's) as argv, for one service."""
     command = re.search(r"HEALTHCHECK [^\n]*\\\n\s*CMD (?P<cmd>[^\n]+)", DOCKERFILE)["cmd"]
     return [service if word == "$SERVICE" else word for word in shlex.split(command)]
 
@@ -178,7 +178,7 @@ def test_every_environment_variable_is_read_by_what_runs(name, container):
 
 def test_pods_run_as_the_images_non_root_user():
     image_uid = int(re.search(r"useradd [^\n]*--uid (\d+)", DOCKERFILE)[1])
-    assert re.search(r"^USER app$", DOCKERFILE, re.MULTILINE)
+    assert re.search(r"^ONBUILD USER app$", DOCKERFILE, re.MULTILINE)  # every service image
     for name, spec in pod_specs():
         assert spec["securityContext"]["runAsNonRoot"] is True, name
         image = spec["containers"][0]["image"]

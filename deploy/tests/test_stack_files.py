@@ -12,7 +12,14 @@ import yaml
 
 from service_testing.services import REPO_ROOT, SERVICES
 
-COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["services"]
+# What compose runs (not the image base it only builds).
+COMPOSE = {
+    name: service
+    for name, service in yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())[
+        "services"
+    ].items()
+    if service.get("scale") != 0
+}
 STACK = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
 # Credentials come from secrets in the stack, from the URI itself in compose.
 SECRET_FILES = {"AMQP_USER_FILE", "AMQP_PASSWORD_FILE"}

@@ -58,7 +58,7 @@ def message_states(client: redis.Redis, prefix: str) -> dict[str, StateHandler]:
 
     def a_message_exists(action: str, parameters: dict) -> None:
         if action == "setup":
-            messages.save(parameters["text"])
+            messages.create(text=parameters["text"])
         else:
             clear_prefix(client, prefix)
 

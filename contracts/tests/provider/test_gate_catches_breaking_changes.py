@@ -21,7 +21,8 @@ from service_testing.launcher import running
 
 SERVICE_FILE = Path("airports") / "service.py"
 GET_RESULT = "        return airport.model_dump()\n"
-CREATE_RESULT = "        return self.store.create(args.name, self.idempotency_key).id\n"
+CREATE = "self.store.create(self.idempotency_key, name=args.name).record.id"
+CREATE_RESULT = f"        return {CREATE}\n"
 NOT_FOUND = '            raise NotFound(f"airport {args.id!r} not found", field="id")\n'
 
 BREAKING = {
@@ -32,7 +33,7 @@ BREAKING = {
     ),
     "a result type changed": (
         CREATE_RESULT,
-        '        return {"id": self.store.create(args.name, self.idempotency_key).id}\n',
+        f'        return {{"id": {CREATE}}}\n',
         "$.result",
     ),
     "an error dropped": (NOT_FOUND, "            return None\n", "$.error"),

@@ -6,14 +6,15 @@ from nameko.testing.services import worker_factory
 from airports.service import AirportsService
 from contracts.airports.v1 import Airport
 from contracts.errors import InvalidArgument, NotFound
+from service_runtime.store import Created
 
 
 def test_create_stores_the_trimmed_name():
     service = worker_factory(AirportsService, idempotency_key=None)
-    service.store.create.return_value = Airport(id="a1", name="Lisbon")
+    service.store.create.return_value = Created(Airport(id="a1", name="Lisbon"), True)
 
     assert service.create("  Lisbon ") == "a1"
-    service.store.create.assert_called_once_with("Lisbon", None)
+    service.store.create.assert_called_once_with(None, name="Lisbon")
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101, 42, None])

@@ -14,7 +14,7 @@ import pytest
 import redis
 from nameko.testing.utils import get_extension
 
-from service_runtime.health import Pingable
+from service_runtime.chassis import RpcService
 from service_runtime.settings import SettingError
 from service_runtime.store import REDIS_SOCKET_TIMEOUT_SECONDS, RedisStore, StoreProvider
 from service_testing.waiting import wait_until
@@ -28,7 +28,7 @@ def service_class(**options):
     name = f"lifecycle_{uuid.uuid4().hex[:12]}"
     return type(
         "LifecycleService",
-        (Pingable,),
+        (RpcService,),
         {"name": name, "store": StoreProvider(RedisStore, **options)},
     )
 

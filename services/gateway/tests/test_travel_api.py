@@ -152,9 +152,9 @@ def test_request_id_is_echoed_and_tags_every_service_call(api, caplog):
         caplog,
         "req-42",
         {
-            ("gateway.create_trip ", "UnknownAirport"),
-            ("trips.create_v2 ", "UnknownAirport"),
-            ("airports.get ", "NotFound"),
+            ("gateway.create_trip ", " UNKNOWN_AIRPORT "),
+            ("trips.create_v2 ", " UNKNOWN_AIRPORT "),
+            ("airports.get ", " NOT_FOUND "),
         },
     )
 

@@ -7,6 +7,7 @@ from nameko.testing.services import worker_factory
 
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
 from contracts.trips.v1 import Trip
+from service_runtime.store import Created
 from service_testing.records import records_uncached
 from trips.service import TripsService
 
@@ -21,7 +22,7 @@ def trips_worker():
 def service_with_one_call_log():
     """A worker whose airports lookups and store writes are recorded in one ordered list."""
     calls = Mock()
-    calls.store_create.return_value = STORED
+    calls.store_create.return_value = Created(STORED, True)
     service = trips_worker()
     service.airports.get = calls.airports_get
     service.store.create = calls.store_create
@@ -38,7 +39,7 @@ def test_create_checks_both_airports_before_it_stores(method, answer):
     assert calls.mock_calls == [
         call.airports_get("a1"),
         call.airports_get("a2"),
-        call.store_create("a1", "a2", None),
+        call.store_create(None, airport_from="a1", airport_to="a2"),
     ]
 
 

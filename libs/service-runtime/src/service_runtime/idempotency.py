@@ -1,12 +1,9 @@
 """Creates that happen once per ``Idempotency-Key``, also when RabbitMQ redelivers them.
 
 The gateway passes a client's key along with the call, as context data (it travels in
-the message headers, so no RPC signature changes). A service's store then derives the
-new record's id from the key instead of drawing a fresh one, and writes the record only
-if that id is still free. Any number of deliveries of the same call (a retry after a
-504, a redelivery after the instance handling it was killed, two racing retries) so
-end up with one record and answer with the same id. A delivery whose record exists
-with other content was a different request: ``IdempotencyKeyReused``.
+the message headers, so no RPC signature changes). ``RecordStore.create``
+(``service_runtime.store``) then derives the new record's id from the key instead of
+drawing a fresh one, and writes the record only if that id is still free.
 
 The key's lifetime is the gateway's business (``IDEMPOTENCY_KEY_TTL_SECONDS``); a
 record lives as long as the service keeps it.

@@ -1,6 +1,6 @@
 """Log output in batches: one write per batch of lines instead of one per line.
 
-Every service logs a line per call (``calllog``) and the gateway an access line
+Every service logs a line per call (``service_runtime.calls``) and the gateway an access line
 per request. ``logging.StreamHandler`` writes and flushes each record on its
 own: a system call per line, and under eventlet a blocking one, so the whole
 process (every green thread) waits on it; profiled under load it was the
@@ -11,10 +11,8 @@ true when it was logged) and writes what has gathered when the batch is full,
 when a record of level WARNING or above arrives (errors are never held back),
 or at most ``FLUSH_SECONDS`` after the first line of a batch. On a normal exit
 ``logging.shutdown`` flushes it; a process killed outright loses at most the
-last ``FLUSH_SECONDS`` of INFO lines.
-
-Use it as a handler class in a service's ``LOGGING`` config:
-``class: service_runtime.log_output.BatchedStreamHandler``.
+last ``FLUSH_SECONDS`` of INFO lines. Every service's logging uses it
+(``service_runtime.logformat.logging_config``).
 """
 
 from __future__ import annotations

@@ -1,17 +1,13 @@
-"""``LOG_FORMAT``: human-readable log lines (``text``, the default) or one JSON object
-per line (``json``), chosen in each service's ``LOGGING`` config:
-
-    formatters:
-      default:
-        (): service_runtime.logformat.formatter
-        log_format: ${LOG_FORMAT}
+"""How a service's log lines look: human-readable (``LOG_FORMAT=text``, the default) or
+one JSON object per line (``json``), and the one ``LOGGING`` configuration every
+service runs with (``logging_config``, applied by ``service_runtime.serve``; a
+config.yaml only maps ``LOG_FORMAT`` and ``LOG_LEVEL``).
 
 A JSON line always has ``time`` (ISO 8601, UTC), ``level``, ``logger``, ``service`` and
 ``message``; a line logged while a worker runs also has ``method``, ``request_id``,
-``duration_ms`` (since the worker started: on the worker's last line, its duration) and,
-once the entrypoint method has returned or raised, ``outcome`` (``ok`` or the error's
-code) and, for an HTTP route that answered, ``status``. The worker's context is set by
-``service_runtime.metrics.EntrypointMetrics``.
+``duration_ms`` (since the worker started; on its call line, its duration) and, on the
+worker's call line, ``outcome`` (``ok`` or the error's code) and, for an HTTP route
+that answered, ``status``. The worker's context is set by ``service_runtime.calls``.
 """
 
 from __future__ import annotations
@@ -39,18 +35,24 @@ def log_format_name(raw: Any) -> str:
 LOG_FORMAT = Setting(
     "LOG_FORMAT", log_format_name, "text", "text: human-readable lines; json: one object a line"
 )
+LOG_LEVEL = Setting("LOG_LEVEL", str, "INFO", "level of the root logger")
 
 
 @dataclass
 class CallContext:
-    """The worker a log line is written in."""
+    """The worker a log line is written in: one timer, and its outcome once it has one."""
 
     service: str
     method: str
     request_id: str | None
     started: float  # time.perf_counter()
-    outcome: str | None = None
+    elapsed: float | None = None  # seconds, once the worker has a result
+    outcome: str | None = None  # "ok" or the error's code, likewise
     status: int | None = None  # an HTTP entrypoint's response status
+
+    def seconds(self) -> float:
+        """The worker's duration once it has a result; until then, the time so far."""
+        return time.perf_counter() - self.started if self.elapsed is None else self.elapsed
 
 
 # Each eventlet green thread (so each worker) has its own context.
@@ -91,7 +93,7 @@ class ServiceJsonFormatter(JsonFormatter):
         log_data["service"] = call.service
         log_data["method"] = call.method
         log_data["request_id"] = call.request_id
-        log_data["duration_ms"] = round((time.perf_counter() - call.started) * 1000, 3)
+        log_data["duration_ms"] = round(call.seconds() * 1000, 3)
         if call.outcome is not None:
             log_data["outcome"] = call.outcome
         if call.status is not None:
@@ -113,8 +115,24 @@ def lean_records() -> None:
 
 
 def formatter(log_format: str | None = None) -> logging.Formatter:
-    """The ``LOGGING`` config's formatter factory: ``log_format`` is ``${LOG_FORMAT}``."""
+    """The formatter factory of ``logging_config``: ``log_format`` is a ``LOG_FORMAT``."""
     lean_records()
     if LOG_FORMAT.read({LOG_FORMAT.key: log_format}) == "json":
         return ServiceJsonFormatter()
     return logging.Formatter()
+
+
+def logging_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``LOGGING`` (``logging.config.dictConfig``) of every service, for ``config``."""
+    return {
+        "version": 1,
+        "formatters": {"default": {"()": formatter, "log_format": LOG_FORMAT.read(config)}},
+        # One write per batch of lines, not per line (service_runtime.log_output).
+        "handlers": {
+            "console": {
+                "class": "service_runtime.log_output.BatchedStreamHandler",
+                "formatter": "default",
+            }
+        },
+        "root": {"level": LOG_LEVEL.read(config).upper(), "handlers": ["console"]},
+    }

@@ -1,8 +1,9 @@
-"""An RPC proxy whose calls never hang.
+"""An RPC proxy whose calls never hang, and are timed.
 
-Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` bounds the
-wait with ``RPC_TIMEOUT_SECONDS`` (config, default 10 s) and turns the two ways a
-dependency can be missing into typed errors that cross RPC and map to HTTP:
+Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` publishes each
+call with nameko's ``call_async`` and waits for its reply at most
+``RPC_TIMEOUT_SECONDS`` (config, default 10 s), turning the ways a dependency can be
+missing into typed errors that cross RPC and map to HTTP:
 
 * no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
 * the broker unreachable (down; the connection refused, lost, or closed by the broker)
@@ -13,51 +14,43 @@ dependency can be missing into typed errors that cross RPC and map to HTTP:
 A call already handed to the broker when the connection drops gets 504 at the timeout,
 not 503: the service may have done the work, so "not done" would be a lie. Publishing
 retries once after a reconnect, so the first call after the broker's return finds a
-fresh connection instead of failing on the dead one.
+fresh connection instead of failing on the dead one. A message whose consumer dies
+before acknowledging it is redelivered by the broker to another instance, so the
+timeout must leave room for that failover.
 
-A message whose consumer dies before acknowledging it is redelivered by the
-broker to another instance, so the timeout must leave room for that failover.
+Requests are transient unless ``RPC_PERSISTENT_MESSAGES`` (``service_runtime.publishing``
+says what that changes) and keep their publisher confirm; every call is timed in
+``nameko_rpc_client_duration_seconds`` (``service_runtime.metrics``).
 
-Publish options (``RPC_PERSISTENT_MESSAGES``, default off). nameko publishes every
-RPC request and reply as a persistent message with a publisher confirm. A call
-is only worth its reply while its caller waits (at most ``RPC_TIMEOUT_SECONDS``),
-so by default requests and replies are transient, and replies go without a
-confirm (benchmarks/README.md: about 1.5x the cold reads and creates per second
-in an A/B). What that changes: a RabbitMQ *restart* drops the calls in flight
-(their callers get 504 within the timeout, as they would if the broker were
-down) instead of replaying requests, possibly long after their callers gave up.
-What it does not change: the RPC queues stay durable, a message whose consumer
-dies before acknowledging it is still redelivered to another instance (acks, not
-persistence, decide that), and requests keep their confirm, which is how "no
-instance of that service" (``mandatory`` + confirm) becomes a fast 503. Events
-(``EventDispatcher``) keep nameko's persistent, confirmed publishing.
+| override | deviation | needed for |
+|---|---|---|
+| `TimedRpcProxy.replies_consumed` | calls `QueueConsumer.start` again, to wait | first calls |
 
-Replies are consumed without acknowledgement, on a connection of their own, and
-handed to the waiting caller at once (``ReplyConsumer``). nameko acknowledged each
-reply and spawned a green thread to do so: one more frame to the broker and one
-more thread per call. An acknowledgement only matters if a message can go to
-another consumer, and a reply queue has exactly one, the process that waits for
-it; if that process dies, the reply has nobody to go to either way.
+(Without it, a web service's first requests lose their replies and answer at the
+timeout: ``services/airports/tests/test_rpc_client.py``, 27 of 50 in a run.)
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from functools import partial
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import eventlet
 from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
-from nameko.constants import NON_PERSISTENT, PERSISTENT
 from nameko.exceptions import UnknownService
-from nameko.messaging import QueueConsumer
-from nameko.rpc import MethodProxy, ReplyListener, RpcProxy, ServiceProxy
+from nameko.rpc import RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
-from service_runtime.publishing import PooledPublisher
-from service_runtime.settings import Setting, boolean
+from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
+from service_runtime.publishing import (
+    RPC_PERSISTENT_MESSAGES,
+    PooledServiceProxy,
+    publish_options,
+)
+from service_runtime.settings import Setting
 
 RPC_TIMEOUT = Setting(
     "RPC_TIMEOUT_SECONDS",
@@ -85,68 +78,10 @@ PUBLISH_RETRY_POLICY = {
 # and what py-amqp raises when the broker closes or refuses the connection (its vhost
 # deleted, the user's access revoked, a forced close).
 BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
-RPC_PERSISTENT_MESSAGES = Setting(
-    "RPC_PERSISTENT_MESSAGES",
-    boolean,
-    False,
-    "persistent RPC requests and confirmed replies (nameko's defaults); off: transient",
-)
-
-
-def publish_options(persistent: bool) -> dict[str, Any]:
-    """Publisher options of an RPC reply (module doc); a request always keeps its confirm."""
-    if persistent:
-        return {"delivery_mode": PERSISTENT, "use_confirms": True}
-    return {"delivery_mode": NON_PERSISTENT, "use_confirms": False}
-
-
-class ReplyConsumer(QueueConsumer):
-    """nameko's consumer, taking messages without acknowledgement and handling each
-    as it arrives (for replies only: module doc)."""
-
-    def get_consumers(self, consumer_cls: Callable[..., Any], channel: Any) -> Iterable[Any]:
-        for provider in self._providers:
-            self._consumers[provider] = consumer_cls(
-                queues=[provider.queue],
-                callbacks=[partial(self.handle_message, provider)],
-                accept=self.accept,
-                no_ack=True,
-            )
-        return self._consumers.values()
-
-    def handle_message(self, provider: Any, body: Any, message: Any) -> None:
-        # Handing a reply over never blocks: no green thread of its own needed.
-        provider.handle_message(body, message)
-
-
-class UnacknowledgedReplies(ReplyListener):
-    """nameko's ``ReplyListener`` on a ``ReplyConsumer``."""
-
-    queue_consumer = ReplyConsumer()
-
-    def handle_message(self, body: Any, message: Any) -> None:
-        waiting = self._reply_events.pop(message.properties.get("correlation_id"), None)
-        if waiting is not None:  # None: its caller gave up (timed out) already
-            waiting.send(body)
-
-
-class PooledMethodProxy(MethodProxy):
-    publisher_cls = PooledPublisher
-
-
-class PooledServiceProxy(ServiceProxy):
-    """nameko's ``ServiceProxy``, publishing its calls with ``PooledPublisher``."""
-
-    def __getattr__(self, name: str) -> PooledMethodProxy:
-        return PooledMethodProxy(
-            self.worker_ctx, self.service_name, name, self.reply_listener, **self.options
-        )
 
 
 class TimedRpcProxy(RpcProxy):
-    """``RpcProxy`` whose method calls raise ``ServiceTimeout`` after a bounded wait."""
-
-    rpc_reply_listener = UnacknowledgedReplies()
+    """``RpcProxy`` whose calls raise ``ServiceTimeout`` after a bounded wait."""
 
     def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
         options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)
@@ -159,30 +94,25 @@ class TimedRpcProxy(RpcProxy):
         if self.timeout is None:
             self.timeout = RPC_TIMEOUT.read(config)
         self.publish_timeout = RPC_PUBLISH_TIMEOUT.read(config)
-        # Requests keep the confirm: it is how a call to a service with no running
-        # instance is told apart from a slow one (UnknownService -> 503).
         delivery_mode = publish_options(RPC_PERSISTENT_MESSAGES.read(config))["delivery_mode"]
         self.options.setdefault("delivery_mode", delivery_mode)
 
     def get_dependency(self, worker_ctx: Any) -> TimedServiceProxy:
-        return TimedServiceProxy(
-            PooledServiceProxy(
-                worker_ctx, self.target_service, self.rpc_reply_listener, **self.options
-            ),
-            self.timeout,
-            self.publish_timeout,
-            self.wait_until_replies_consumed,
+        proxy = PooledServiceProxy(
+            worker_ctx, self.target_service, self.rpc_reply_listener, **self.options
         )
+        return TimedServiceProxy(proxy, self.timeout, self.publish_timeout, self.replies_consumed)
 
-    def wait_until_replies_consumed(self) -> None:
-        """Block until this service consumes its reply queue.
+    def replies_consumed(self) -> None:
+        """Return once this service consumes its reply queue.
 
-        The web server answers as soon as the process starts, possibly before the
-        reply queue is declared; a reply sent before then is dropped by the broker,
-        and the call would wait for nothing until its timeout.
+        The web server answers as soon as the process starts, possibly before the reply
+        queue is declared; a reply sent before then is dropped by the broker, and the
+        call would wait for nothing until its timeout. ``QueueConsumer.start`` returns
+        once its consumers are ready; nameko runs it in parallel with the web server's,
+        and on a consumer already started it only waits for that.
         """
-        # nameko has no public "consumers ready"; this is the event its start waits on.
-        self.rpc_reply_listener.queue_consumer._consumers_ready.wait()
+        self.rpc_reply_listener.queue_consumer.start()
 
 
 class TimedServiceProxy:
@@ -214,39 +144,57 @@ class TimedServiceProxy:
         method = getattr(self._proxy, method_name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            started = time.monotonic()
-            reply = self._publish(method, args, kwargs)
-            # The whole call, publishing included, stays within the timeout.
-            timer = eventlet.Timeout(max(0.0, self.timeout - (time.monotonic() - started)))
+            started = time.perf_counter()
+            error = None
             try:
-                return reply.result()
-            except eventlet.Timeout as expired:
-                if expired is not timer:  # an outer deadline, not ours
-                    raise
-                raise ServiceTimeout(
-                    f"service {self.service_name!r} did not answer "
-                    f"{method_name} within {self.timeout:g} s"
-                ) from None
+                return self._call(method, method_name, args, kwargs)
+            except Exception as failed:
+                error = failed
+                raise
             finally:
-                timer.cancel()
+                RPC_CLIENT_SECONDS.labels(self.service_name, method_name, outcome(error)).observe(
+                    time.perf_counter() - started
+                )
 
         return call
 
-    def _publish(self, method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Hand the call to the broker within ``publish_timeout``; the reply to wait for."""
-        timer = eventlet.Timeout(min(self.timeout, self.publish_timeout))
-        try:
-            self._before_publish()
-            return method.call_async(*args, **kwargs)
-        except UnknownService:
-            raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
-        except BROKER_UNREACHABLE as exc:
-            raise ServiceUnavailable(f"message broker unreachable: {exc}") from None
-        except eventlet.Timeout as expired:
-            if expired is not timer:
-                raise
-            raise ServiceUnavailable(
+    def _call(self, method: Any, method_name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """Hand the call to the broker within ``publish_timeout``, then wait for its reply;
+        the whole call, publishing included, within ``timeout``."""
+        started = time.perf_counter()
+        with bounded(
+            min(self.timeout, self.publish_timeout),
+            ServiceUnavailable(
                 f"message broker did not accept the call within {self.publish_timeout:g} s"
-            ) from None
-        finally:
-            timer.cancel()
+            ),
+        ):
+            try:
+                self._before_publish()
+                reply = method.call_async(*args, **kwargs)
+            except UnknownService:
+                raise ServiceUnavailable(f"service {self.service_name!r} is not running") from None
+            except BROKER_UNREACHABLE as exc:
+                raise ServiceUnavailable(f"message broker unreachable: {exc}") from None
+        with bounded(
+            self.timeout - (time.perf_counter() - started),
+            ServiceTimeout(
+                f"service {self.service_name!r} did not answer {method_name} "
+                f"within {self.timeout:g} s"
+            ),
+        ):
+            return reply.result()
+
+
+@contextmanager
+def bounded(seconds: float, error: Exception) -> Iterator[None]:
+    """Run the block for at most ``seconds``, then raise ``error`` instead (an outer
+    ``eventlet.Timeout`` expiring meanwhile passes through as itself)."""
+    timer = eventlet.Timeout(max(0.0, seconds))
+    try:
+        yield
+    except eventlet.Timeout as expired:
+        if expired is not timer:
+            raise
+        raise error from None
+    finally:
+        timer.cancel()

@@ -13,12 +13,14 @@ name is its Redis, e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``) and
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import redis
 from nameko_redis import REDIS_URIS_KEY, Redis
+from pydantic import BaseModel
 
-from contracts.errors import ServiceUnavailable
+from contracts.errors import IdempotencyKeyReused, ServiceUnavailable
+from service_runtime.idempotency import create_hash_once, record_id
 from service_runtime.settings import Setting, SettingError
 
 REDIS_KEY_PREFIX = Setting(
@@ -62,6 +64,72 @@ class RedisStore:
                 f"storage is loading its data ({persistence.get('loading_loaded_perc', 0)}%)"
             )
         return True
+
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+class Created(NamedTuple, Generic[RecordT]):
+    record: RecordT
+    new: bool  # False: the idempotency key's earlier create, found again
+
+
+class RecordStore(RedisStore, Generic[RecordT]):
+    """A store of one kind of record, each created once per idempotency key.
+
+    ``create`` is the one idempotent create of every service: the record's id comes
+    from the calling client's ``Idempotency-Key`` when there is one
+    (``service_runtime.idempotency``), and the record is written only if that id is
+    free. Any number of deliveries of the same call (a retry after a 504, a redelivery
+    after the instance handling it died, two racing retries) so end with one record
+    and answer with it; a key whose record differs (or is gone) was used for another
+    request: ``IdempotencyKeyReused``.
+
+    By default a record is the hash ``<kind>:<id>`` of its other fields (one ``HSET``,
+    or one Lua script when a key makes it write-once); a store whose records live
+    otherwise overrides ``new``, ``write``, ``get`` and ``same_request``.
+    """
+
+    service: str  # ids derive from (service, key): the same in every process and release
+    kind: str
+    model: type[RecordT]
+
+    def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[RecordT]:
+        """A new record of ``fields``, stored; with a key, the one record that key created."""
+        record = self.new(record_id(self.service, idempotency_key), **fields)
+        if self.write(record, only_if_new=idempotency_key is not None):
+            return Created(record, True)
+        earlier = self.get(record.id)  # type: ignore[attr-defined]
+        if earlier is None or not self.same_request(earlier, record):
+            raise IdempotencyKeyReused(
+                f"the Idempotency-Key was used for another {self.kind}, or its {self.kind} "
+                "no longer exists"
+            )
+        return Created(earlier, False)
+
+    def new(self, record_id: str, **fields: Any) -> RecordT:
+        return self.model(id=record_id, **fields)
+
+    def write(self, record: RecordT, only_if_new: bool) -> bool:
+        """Store ``record``; with ``only_if_new``, only if its id is free. Whether it wrote."""
+        key = self.key(self.kind, record.id)  # type: ignore[attr-defined]
+        fields = record.model_dump(exclude={"id"})
+        if only_if_new:
+            return create_hash_once(self.client, key, fields)
+        self.client.hset(key, mapping=fields)
+        return True
+
+    def save(self, record: RecordT) -> None:
+        """Store ``record`` under its own id (provider-state set-up uses fixed ids)."""
+        self.write(record, only_if_new=False)
+
+    def get(self, record_id: str) -> RecordT | None:
+        fields = self.client.hgetall(self.key(self.kind, record_id))
+        return self.model(id=record_id, **fields) if fields else None
+
+    def same_request(self, earlier: RecordT, record: RecordT) -> bool:
+        """Whether ``earlier``, found under ``record``'s id, answers the same request."""
+        return earlier == record
 
 
 StoreT = TypeVar("StoreT", bound=RedisStore)

@@ -38,7 +38,6 @@ OTHER_VARIABLES = {
     "GATEWAY_HOST": "gateway listen address (nameko's `WEB_SERVER_ADDRESS`)",
     "GATEWAY_PORT": "gateway listen port",
     "MAX_WORKERS": "concurrent workers per service instance (nameko's `max_workers`)",
-    "LOG_LEVEL": "level of the root logger",
 }
 
 # ``KEY: ${VAR}`` or ``KEY: ${VAR:default}`` (the key is the last one before the value).
@@ -118,9 +117,8 @@ def used_by(services: Iterable[str]) -> str:
 
 
 def setting_of(variable: Variable) -> Setting[Any] | None:
-    """The Setting the variable feeds: by config key, or by name where the key is nested
-    (``LOGGING: ... log_format: ${LOG_FORMAT:}``)."""
-    return ALL_SETTINGS.get(variable.key) or ALL_SETTINGS.get(variable.name)
+    """The Setting the variable feeds (by its config key)."""
+    return ALL_SETTINGS.get(variable.key)
 
 
 def row(variable: Variable) -> str:

@@ -1,4 +1,5 @@
-"""Services as real ``nameko run`` processes, each writing its output to a log file."""
+"""Services as real ``nameko run`` processes (through ``service_runtime.serve``, as
+deployed), each writing its output to a log file."""
 
 from __future__ import annotations
 
@@ -15,11 +16,20 @@ from service_testing.services import REPO_ROOT, SERVICES, ServiceSpec
 
 STOP_GRACE_SECONDS = 15
 KILL_REAP_SECONDS = 10
+# How every service is started (nameko run with the project's logging), in a checkout
+# that has it; a release from before it runs nameko's own CLI.
+SERVE = Path("libs/service-runtime/src/service_runtime/serve.py")
+
+
+def runner_module(root: Path) -> str:
+    """The module ``python -m <it> run`` starts a service of the checkout at ``root`` with."""
+    return "service_runtime.serve" if (root / SERVE).exists() else "nameko"
 
 
 @dataclass(frozen=True)
 class ServiceCommand:
-    """How to start one service: ``<python> -m nameko run --config <config> <target>`` in ``cwd``.
+    """How to start one service: ``<python> -m <runner> run --config <config> <target>`` in
+    ``cwd`` (the runner: ``runner_module(cwd)``).
 
     ``python`` is the interpreter of the venv the service is installed in (an old
     release's venv, for instance); ``env`` is added to the launcher's environment;
@@ -55,7 +65,8 @@ class ServiceProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        argv = [self.command.python, "-m", "nameko", "run", "--config", str(self.command.config)]
+        runner = runner_module(self.command.cwd)
+        argv = [self.command.python, "-m", runner, "run", "--config", str(self.command.config)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [*argv, self.command.target],

@@ -29,7 +29,7 @@ from gateway.client_address import BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from gateway.metrics import HTTP_ERRORS
-from service_runtime.calllog import REQUEST_ID_KEY
+from service_runtime.calls import REQUEST_ID_KEY
 from service_runtime.signature_check import SignatureCheckedOnce
 
 REQUEST_ID_HEADER = "X-Request-Id"

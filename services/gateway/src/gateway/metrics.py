@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ServiceError
 from gateway.errors import response_from_exception
-from service_runtime.metrics import LATENCY_BUCKETS, EntrypointMetrics
+from service_runtime.calls import CallObserver
+from service_runtime.metrics import LATENCY_BUCKETS
 
 HTTP_REQUEST_SECONDS = Histogram(
     "gateway_http_request_duration_seconds",
@@ -45,8 +46,8 @@ def status_and_code(
     return 500, type(error).__name__
 
 
-class GatewayMetrics(EntrypointMetrics):
-    """``EntrypointMetrics`` plus, for HTTP routes, the request by route and status."""
+class GatewayMetrics(CallObserver):
+    """``CallObserver`` plus, for HTTP routes, the request by route and status."""
 
     def __init__(self) -> None:
         super().__init__()

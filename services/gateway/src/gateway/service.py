@@ -16,13 +16,13 @@ from gateway.routes.messages import MessageRoutes
 from gateway.routes.metrics import MetricsRoutes
 from gateway.routes.page import MessengerPage
 from gateway.routes.trips import TripRoutes
-from service_runtime.calllog import CallLog
-from service_runtime.memory import ReleasedMemory
-from service_runtime.metrics import MeteredRpcProxy
+from service_runtime.chassis import ObservedService
 from service_runtime.record_cache import RecordCache
+from service_runtime.rpc import TimedRpcProxy
 
 
 class GatewayService(
+    ObservedService,
     AirportRoutes,
     TripRoutes,
     MessageRoutes,
@@ -32,13 +32,11 @@ class GatewayService(
     DocsRoutes,
 ):
     name = "gateway"
-    call_log = CallLog()
-    metrics = GatewayMetrics()
-    memory = ReleasedMemory()
+    calls = GatewayMetrics()  # the chassis' call observer, plus the HTTP metrics
 
-    airports = MeteredRpcProxy(AIRPORTS)
-    trips = MeteredRpcProxy(TRIPS)
-    messages = MeteredRpcProxy(MESSAGES)
+    airports = TimedRpcProxy(AIRPORTS)
+    trips = TimedRpcProxy(TRIPS)
+    messages = TimedRpcProxy(MESSAGES)
     live_feed = LiveFeed()
     airport_records = RecordCache()
     trip_records = RecordCache()

@@ -20,30 +20,19 @@ from contracts.messages.v1 import (
 )
 from contracts.validation import validate
 from messages.store import MessageStore
-from service_runtime.calllog import CallLog
+from service_runtime.chassis import RpcService
 from service_runtime.entrypoints import rpc
-from service_runtime.health import Pingable
-from service_runtime.idempotency import IdempotencyKey
-from service_runtime.memory import ReleasedMemory
-from service_runtime.metrics import EntrypointMetrics
-from service_runtime.store import StoreProvider
 
 
-class MessagesService(Pingable):
+class MessagesService(RpcService, store=MessageStore):
     name = SERVICE_NAME
-
-    store: MessageStore = StoreProvider(MessageStore)
-    call_log = CallLog()
-    metrics = EntrypointMetrics()
-    memory = ReleasedMemory()
     dispatch = EventDispatcher()
-    idempotency_key = IdempotencyKey()
 
     @rpc
     def save_message(self, text: str) -> dict:
         args = validate(SaveMessage, {"text": text})
-        message, saved_now = self.store.save(args.text, self.idempotency_key)
-        if saved_now:  # a repeated save announces nothing new
+        message, new = self.store.create(self.idempotency_key, text=args.text)
+        if new:  # a repeated save announces nothing new
             event = MessageCreated.model_validate(message.model_dump())
             self.dispatch(MESSAGE_CREATED, event.model_dump())
         return message.model_dump()

@@ -12,10 +12,10 @@ Key layout (under ``REDIS_KEY_PREFIX``):
   read, so the index never outgrows the live messages by more than the ones
   that expired since the last call.
 
-A save with an idempotency key gets the id the key gives and writes the message
-only if that id is free (``SET ... NX``); a repeated save answers with the stored
-message and re-adds its index entry (harmless if present, the repair if the first
-save died between its two writes).
+A create with an idempotency key (``service_runtime.store.RecordStore.create``) gets
+the id the key gives and writes the message only if that id is free (``SET ... NX``);
+a repeated create answers with the stored message and re-adds its index entry
+(harmless if present, the repair if the first create died between its two writes).
 
 The message key stays the truth: an id still in the index whose key Redis has
 already dropped is skipped, and the time left (``expires_in``) is Redis's own
@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
-from contracts.errors import IdempotencyKeyReused
 from contracts.messages import SERVICE_NAME
 from contracts.messages.v1 import Message
-from service_runtime.idempotency import record_id
 from service_runtime.settings import Setting
-from service_runtime.store import RedisStore
+from service_runtime.store import Created, RecordStore
 
 MESSAGE_TTL = Setting(
     "MESSAGE_TTL_SECONDS",
@@ -47,7 +46,9 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class MessageStore(RedisStore):
+class MessageStore(RecordStore[Message]):
+    service, kind, model = SERVICE_NAME, "message", Message
+
     @property
     def ttl_ms(self) -> int:
         return max(1, round(MESSAGE_TTL.read(self.config) * 1000))
@@ -56,39 +57,37 @@ class MessageStore(RedisStore):
     def index_key(self) -> str:
         return self.key("messages", "by_expiry")
 
-    def save(self, text: str, idempotency_key: str | None = None) -> tuple[Message, bool]:
-        """The saved message, and whether this call saved it (False: the key's earlier save)."""
-        message_id = record_id(SERVICE_NAME, idempotency_key)
+    def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[Message]:
+        created = super().create(idempotency_key, **fields)
+        if not created.new:  # the key's earlier message: indexed again (the repair)
+            self.client.zadd(self.index_key, {created.record.id: created.record.expires})
+        return created
+
+    def new(self, record_id: str, **fields: Any) -> Message:
         ttl = self.ttl_ms
         created = now_ms()
-        expires = created + ttl
-        value = json.dumps({"text": text, "created": created, "expires": expires})
-        if idempotency_key is not None and not self.client.set(
-            self.key("message", message_id), value, px=ttl, nx=True
-        ):
-            return self._saved_before(message_id, text), False
+        return Message(
+            id=record_id, created=created, expires=created + ttl, expires_in=ttl, **fields
+        )
+
+    def write(self, message: Message, only_if_new: bool) -> bool:
+        key = self.key(self.kind, message.id)
+        value = json.dumps(message.model_dump(include={"text", "created", "expires"}))
+        if only_if_new and not self.client.set(key, value, px=message.expires_in, nx=True):
+            return False
         # One MULTI: the message and its index entry appear together or not at all.
         pipe = self.client.pipeline(transaction=True)
-        pipe.set(self.key("message", message_id), value, px=ttl)
-        pipe.zadd(self.index_key, {message_id: expires})
-        pipe.zremrangebyscore(self.index_key, "-inf", created)
+        pipe.set(key, value, px=message.expires_in)
+        pipe.zadd(self.index_key, {message.id: message.expires})
+        pipe.zremrangebyscore(self.index_key, "-inf", message.created)
         pipe.execute()
-        message = Message(
-            id=message_id, text=text, created=created, expires=expires, expires_in=ttl
-        )
-        return message, True
+        return True
 
-    def _saved_before(self, message_id: str, text: str) -> Message:
-        earlier = self.get(message_id)
-        if earlier is None:  # expired in between: the key's message is gone for good
-            raise IdempotencyKeyReused("the Idempotency-Key's message has expired")
-        if earlier.text != text:
-            raise IdempotencyKeyReused("the Idempotency-Key was used for another message")
-        self.client.zadd(self.index_key, {message_id: earlier.expires})
-        return earlier
+    def same_request(self, earlier: Message, message: Message) -> bool:
+        return earlier.text == message.text
 
-    def get(self, message_id: str) -> Message | None:
-        return self._read([message_id])[0]
+    def get(self, record_id: str) -> Message | None:
+        return self._read([record_id])[0]
 
     def newest(self, limit: int) -> list[Message]:
         """At most ``limit`` live messages, newest first."""
@@ -106,8 +105,8 @@ class MessageStore(RedisStore):
         # MULTI so each value and its PTTL are read at the same instant.
         pipe = self.client.pipeline(transaction=True)
         for message_id in ids:
-            pipe.get(self.key("message", message_id))
-            pipe.pttl(self.key("message", message_id))
+            pipe.get(self.key(self.kind, message_id))
+            pipe.pttl(self.key(self.kind, message_id))
         replies = pipe.execute()
         messages: list[Message | None] = []
         for message_id, value, left in zip(ids, replies[::2], replies[1::2], strict=True):

@@ -13,30 +13,20 @@ from contracts.errors import NotFound, SameAirport, UnknownAirport
 from contracts.trips import SERVICE_NAME
 from contracts.trips.v1 import CreateTrip, GetTrip, Trip
 from contracts.validation import validate
-from service_runtime.calllog import CallLog
+from service_runtime.chassis import RpcService
 from service_runtime.entrypoints import rpc
-from service_runtime.health import Pingable
-from service_runtime.idempotency import IdempotencyKey
-from service_runtime.memory import ReleasedMemory
-from service_runtime.metrics import EntrypointMetrics, MeteredRpcProxy
 from service_runtime.record_cache import RecordCache
-from service_runtime.store import StoreProvider
+from service_runtime.rpc import TimedRpcProxy
 from trips.store import TripStore
 
 AIRPORT_FIELDS = ("airport_from", "airport_to")
 
 
-class TripsService(Pingable):
+class TripsService(RpcService, store=TripStore):
     name = SERVICE_NAME
-
-    store: TripStore = StoreProvider(TripStore)
-    call_log = CallLog()
-    metrics = EntrypointMetrics()
-    memory = ReleasedMemory()
-    airports = MeteredRpcProxy(AIRPORTS)
+    airports = TimedRpcProxy(AIRPORTS)
     # Airports never change once created: one that answered once exists for good.
     airport_records = RecordCache()
-    idempotency_key = IdempotencyKey()
 
     @rpc
     def create(self, airport_from: str, airport_to: str) -> str:
@@ -69,19 +59,16 @@ class TripsService(Pingable):
         for error in checks:  # the first failed check, in field order
             if error is not None:
                 raise error
-        return self.store.create(args.airport_from, args.airport_to, self.idempotency_key)
+        return self.store.create(self.idempotency_key, **args.model_dump()).record
 
-    def _require_airport(self, field: str, airport_id: str) -> None:
+    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
+        """Why ``airport_id`` cannot be used (``UnknownAirport``, or the lookup's failure),
+        returned, not raised: an exception escaping a green thread is printed raw to
+        stderr by eventlet's hub, outside logging."""
         try:
             self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
         except NotFound:
-            raise UnknownAirport(f"airport {airport_id!r} does not exist", field=field) from None
-
-    def _airport_error(self, field: str, airport_id: str) -> Exception | None:
-        """``_require_airport``'s error, returned, not raised: an exception escaping a green
-        thread is printed raw to stderr by eventlet's hub, outside logging."""
-        try:
-            self._require_airport(field, airport_id)
+            return UnknownAirport(f"airport {airport_id!r} does not exist", field=field)
         except Exception as error:  # noqa: BLE001 - re-raised by the caller, in the worker
             return error
         return None

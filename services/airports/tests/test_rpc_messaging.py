@@ -1,7 +1,6 @@
 """How RPC messages travel, against the real broker: requests and replies published
-through a producer pool found once (``PooledPublisher``), replies received without
-acknowledgement (``ReplyConsumer``), call arguments checked against a signature
-computed once (``SignatureCheckedOnce``)."""
+through a producer pool found once (``PooledPublisher``), call arguments checked
+against a signature computed once (``SignatureCheckedOnce``)."""
 
 import socket
 
@@ -12,9 +11,7 @@ from nameko.exceptions import IncorrectSignature
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from airports.service import AirportsService
-from gateway.service import GatewayService
 from service_runtime.publishing import PooledPublisher, producer_pool
-from service_testing.waiting import wait_until
 
 EXCHANGE = Exchange("test-publishing", type="topic", durable=False, auto_delete=True)
 
@@ -111,30 +108,10 @@ def test_a_producer_whose_publish_failed_is_not_used_again(rabbit_config, queue)
     assert len(pool.idle) == 1
 
 
-def test_replies_are_received_without_acknowledgement(
-    start, http_session, rabbit_config, rabbit_manager
-):
-    start(AirportsService, GatewayService)
-    created = http_session.post("/airport", json={"airport": "Oslo"})
-    assert created.status_code == 201  # the gateway has called airports, and had its reply
+def test_a_call_with_arguments_that_do_not_fit_is_refused(container_factory, service_config):
+    container_factory(AirportsService, service_config).start()
 
-    def by_queue():  # the management API lists consumers from statistics, a moment late
-        consumers = rabbit_manager._get("consumers", rabbit_config["vhost"])  # no public getter
-        return {c["queue"]["name"]: c["ack_required"] for c in consumers}
-
-    def reply_consumers():
-        return [ack for name, ack in by_queue().items() if name.startswith("rpc.reply-gateway")]
-
-    wait_until(reply_consumers, 30, "the gateway's reply consumer to be listed")
-    assert reply_consumers() == [False]
-    # Requests keep theirs: a request whose consumer dies unacknowledged is redelivered.
-    assert by_queue()["rpc-airports"] is True
-
-
-def test_a_call_with_arguments_that_do_not_fit_is_refused(start, rabbit_config):
-    start(AirportsService)
-
-    with ServiceRpcProxy("airports", rabbit_config) as airports:
+    with ServiceRpcProxy("airports", service_config) as airports:
         with pytest.raises(IncorrectSignature):
             airports.get()  # ``id`` missing
         with pytest.raises(IncorrectSignature):

@@ -1,0 +1,62 @@
+# What every service image shares: each services/<name>/Dockerfile builds FROM this.
+# Build it first, from the repo root (compose.yaml does, as the never-run service
+# `service-base` that every service depends on):
+#   docker build -f services/base.Dockerfile -t travel/service-base:local .
+# It holds Python, the non-root user `app` (uid 10001), a venv with the shared
+# packages (contracts, service-runtime) and their pinned dependencies, the health
+# probe, the entrypoint and the command, and (ONBUILD, at the end) how a service
+# image adds its own package and config. The build context is cut down by
+# .dockerignore to the packages and constraints.txt.
+# No "# syntax=" line on purpose: it would pull a frontend image (a registry may not be reachable).
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS wheels
+WORKDIR /src
+COPY constraints.txt ./
+COPY contracts contracts
+COPY libs/service-runtime libs/service-runtime
+RUN pip wheel --wheel-dir /wheels -c constraints.txt ./contracts ./libs/service-runtime
+
+FROM ${PYTHON_IMAGE}
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app \
+ && python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# The wheels and the pins stay: a service image installs its own package against them.
+COPY --from=wheels /wheels /wheels
+COPY constraints.txt /wheels/
+RUN pip install --no-cache-dir --no-index /wheels/*.whl
+COPY services/healthcheck.py services/container_env.py /app/
+# Every setting comes from the environment through config.yaml's ${VAR:default};
+# in a container the web server (gateway) must listen beyond loopback.
+# EVENTLET_NO_GREENDNS: eventlet's green resolver (dnspython) costs ~14 MB per process;
+# names are resolved only when connecting to RabbitMQ and Redis (Docker's own DNS).
+# RUNNER starts the service: service_runtime.serve is `nameko run` with the project's
+# logging and without nameko's pkg_resources import (about 12 MB less per process); a
+# release older than it is built with --build-arg RUNNER=nameko.
+ARG RUNNER=service_runtime.serve
+ENV RUNNER=${RUNNER} \
+    GATEWAY_HOST=0.0.0.0 \
+    EVENTLET_NO_GREENDNS=yes
+WORKDIR /app
+# RPC services must answer their `ping` RPC, the gateway GET /health (healthcheck.py);
+# SERVICE and SERVICE_CLASS are each service's own (its Dockerfile).
+HEALTHCHECK --interval=5s --timeout=8s --start-period=30s --retries=3 \
+    CMD python /app/healthcheck.py /app/config.yaml "$SERVICE"
+# Broker credentials from secret files when AMQP_USER_FILE/AMQP_PASSWORD_FILE name them
+# (deploy/swarm, deploy/kubernetes); otherwise the environment passes through. It execs
+# the command, and the shell execs the service: it ends up as PID 1, so `docker stop`'s
+# SIGTERM reaches it and it stops gracefully (running workers finish; unacked messages
+# go back).
+ENTRYPOINT ["python", "/app/container_env.py"]
+CMD ["/bin/sh", "-c", "exec python -m \"$RUNNER\" run --config /app/config.yaml \"$SERVICE_CLASS\""]
+# What each service image does first when it builds FROM this base, with its own
+# directory (services/<name>) as the context: its package installed from its source
+# (the dependencies the base lacks come pinned from PyPI; tests are never copied),
+# its config.yaml, and the non-root user it runs as.
+ONBUILD COPY pyproject.toml /src/pyproject.toml
+ONBUILD COPY src /src/src
+ONBUILD RUN pip install --no-cache-dir -c /wheels/constraints.txt --find-links /wheels /src \
+ && rm -rf /src
+ONBUILD COPY config.yaml /app/config.yaml
+ONBUILD USER app
