@@ -8,6 +8,8 @@ an answer as late as a default would mean the setting was ignored.
 
 After RabbitMQ's return, every consumer must be back by itself too: trips (and its own
 RPC client), messages (and its event dispatcher) and the gateway's live-feed consumer.
+A paused RabbitMQ (it takes connections and answers nothing) shows the publish timeout:
+a stopped one refuses at once.
 
 The brokers here are containers started for this module alone (fixed host ports, so a
 restarted container is found where it was): stopping the machine's brokers, or the
@@ -240,25 +242,31 @@ def assert_every_consumer_reconnected(gateway_url: str, report: Callable[[str], 
     started = time.monotonic()
     origin, destination = (a["id"] for a in create_airports(gateway_url, NEW_AIRPORTS).values())
     trip = {"airport_from": origin, "airport_to": destination}
-    trip_statuses: Counter[int] = Counter()
-    wait_until(
-        lambda: trip_created(gateway_url, trip, trip_statuses),
-        RECOVERY_SECONDS,
-        f"trips to create a trip again (answers so far: {trip_statuses})",
+    trip_statuses = keep_trying(
+        lambda statuses: trip_created(gateway_url, trip, statuses), "trips to create a trip"
     )
     trips_after = time.monotonic() - started
-    message_statuses: Counter[int] = Counter()
     with LiveFeed(gateway_url) as feed:
-        wait_until(
-            lambda: message_on_the_feed(gateway_url, feed, message_statuses),
-            RECOVERY_SECONDS,
-            f"a message posted to reach the live feed (answers so far: {message_statuses})",
+        message_statuses = keep_trying(
+            lambda statuses: message_on_the_feed(gateway_url, feed, statuses),
+            "a message posted to reach the live feed",
         )
     report(
         f"after RabbitMQ's return: trips created a trip {trips_after:.1f} s after the "
         f"airports stream recovered (answers {dict(trip_statuses)}), a message reached the "
         f"live feed {time.monotonic() - started:.1f} s after (answers {dict(message_statuses)})"
     )
+
+
+def keep_trying(attempt: Callable[[Counter[int]], bool], what: str) -> Counter[int]:
+    """``attempt(statuses)`` until it returns True, within ``RECOVERY_SECONDS``; the HTTP
+    statuses it saw on the way (in the failure, if it never succeeds)."""
+    statuses: Counter[int] = Counter()
+    try:
+        wait_until(lambda: attempt(statuses), RECOVERY_SECONDS, what)
+    except TimeoutError as late:
+        raise AssertionError(f"{late}; answers seen: {dict(statuses)}") from None
+    return statuses
 
 
 def test_rabbitmq_outage_is_503_at_once_and_every_consumer_recovers_by_itself(
@@ -293,6 +301,20 @@ def test_rabbitmq_outage_is_503_at_once_and_every_consumer_recovers_by_itself(
     assert {status for status, _ in readiness} == {503}
     assert slowest_ready < READINESS_BOUND_SECONDS
     assert_every_consumer_reconnected(stack.url, report)
+
+
+def test_a_frozen_rabbitmq_is_503_within_the_publish_timeout_and_recovers(
+    stack, owned_brokers, report
+):
+    # Paused, the broker still takes TCP but answers nothing: a new call waits for the
+    # publish confirm that never comes, so the configured publish timeout (not the
+    # refused connection of a stopped broker) is what bounds its 503.
+    container = owned_brokers.rabbit.get_wrapped_container()
+
+    record = stream_through_outage(stack, container.pause, container.unpause)
+
+    report(record.summary("RabbitMQ paused/unpaused"))
+    assert_clients_saw_only_bounded_503_504(record, BROKER_DOWN_BOUND_SECONDS)
 
 
 def test_redis_outage_is_503_and_recovers_by_itself(stack, owned_brokers, report):
