@@ -119,7 +119,8 @@ def test_scale_spreads_calls_over_every_instance(compose_stack, report):
     # a read itself. Each call's request id shows up in the call log of the instance
     # that served it.
     tag = uuid.uuid4().hex[:8]
-    request_ids = [f"scale-{tag}-{n}" for n in range(SCALED * CALLS_PER_INSTANCE)]
+    # Equally long, so no id is part of another.
+    request_ids = [f"scale-{tag}-{n:03d}" for n in range(SCALED * CALLS_PER_INSTANCE)]
     with requests.Session() as http:
         for request_id in request_ids:
             response = http.post(

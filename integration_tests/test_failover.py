@@ -7,9 +7,10 @@ that dies to the instances that remain (at-least-once); the gateway's RPC timeou
 running workers finish before it exits.
 
 At-least-once means a create can run twice: the redelivered original after the client
-already retried it. With an ``Idempotency-Key`` both runs end at the same record
-(the service derives the id from the key); without one, such a retry may leave a
-second record behind.
+already retried it, or after its instance died between the store write and the reply
+(a test-only airports that SIGKILLs itself there, integration_tests/dying_airports.py).
+With an ``Idempotency-Key`` both runs end at the same record (the service derives the
+id from the key); without one, such a retry may leave a second record behind.
 """
 
 from __future__ import annotations
