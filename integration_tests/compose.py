@@ -38,9 +38,9 @@ class ComposeStack:
             [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, **kwargs
         )
 
-    def up(self, report: Callable[[str], None], attempts: int = UP_ATTEMPTS) -> None:
-        """``up --detach --wait``, tried up to ``attempts`` times; each failed attempt is
-        reported with compose's last words.
+    def up(self, report: Callable[[str], None], *options: str, attempts: int = UP_ATTEMPTS) -> None:
+        """``up --detach --wait [options]``, tried up to ``attempts`` times; each failed
+        attempt is reported with compose's last words.
 
         On a busy host a healthcheck can miss its timeout before the service is up;
         compose then gives up on what depends on it, although the check passes a few
@@ -49,7 +49,9 @@ class ComposeStack:
         recover by itself."""
         for attempt in range(1, attempts + 1):
             try:
-                self.compose_command("up", "--detach", "--wait", capture_output=True, text=True)
+                self.compose_command(
+                    "up", "--detach", "--wait", *options, capture_output=True, text=True
+                )
                 return
             except subprocess.CalledProcessError as failed:
                 last_words = " | ".join(failed.stderr.strip().splitlines()[-3:])

@@ -109,9 +109,7 @@ def test_travel_and_messenger_walkthrough_on_compose(compose_stack):
 
 
 def test_scale_spreads_calls_over_every_instance(compose_stack, report):
-    compose_stack.compose_command(
-        "up", "--detach", "--wait", "--scale", f"airports={SCALED}", capture_output=True
-    )
+    compose_stack.up(report, "--scale", f"airports={SCALED}")
     instances = containers_of(compose_stack, "airports")
     assert len(instances) == SCALED
 
