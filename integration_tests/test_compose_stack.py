@@ -179,7 +179,7 @@ def test_compose_stop_lets_the_call_in_flight_finish(compose_stack, report):
     report(f"compose stop airports with a create in flight: {response.status_code}, {exit_codes}")
     # Stopped, and the one holding the create answered it before exiting: with no
     # airports left, an unanswered call would have been a 504.
-    assert exit_codes == [0] * SCALED
+    assert set(exit_codes) == {0}, exit_codes  # every instance (scaled or not)
     airport_id = created_id(response)
     stored = read_redis(compose_stack, "redis-airports").entries[f"airport:{airport_id}"]
     assert stored.value == {"name": name}
