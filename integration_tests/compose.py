@@ -35,22 +35,31 @@ class ComposeStack:
 
     def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         kwargs.setdefault("timeout", COMPOSE_COMMAND_SECONDS)
+        kwargs.setdefault("check", True)
         return subprocess.run(
-            [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, check=True, **kwargs
+            [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, **kwargs
         )
 
-    def up(self) -> None:
-        """``up --detach --wait``; tried again when a container was not healthy yet.
+    def up(self, report: Callable[[str], None], *options: str, attempts: int = UP_ATTEMPTS) -> None:
+        """``up --detach --wait [options]``, tried up to ``attempts`` times; each failed
+        attempt is reported with compose's last words.
 
         On a busy host a healthcheck can miss its timeout before the service is up;
         compose then gives up on what depends on it, although the check passes a few
-        seconds later. Another ``up`` starts what is still missing."""
-        for attempt in range(1, UP_ATTEMPTS + 1):
+        seconds later. Another ``up`` starts what is still missing. A test that proves
+        recovery passes ``attempts=1``: a stack that needed a second ``up`` did not
+        recover by itself."""
+        for attempt in range(1, attempts + 1):
             try:
-                self.compose_command("up", "--detach", "--wait")
+                self.compose_command(
+                    "up", "--detach", "--wait", *options, capture_output=True, text=True
+                )
                 return
-            except subprocess.CalledProcessError:
-                if attempt == UP_ATTEMPTS:
+            except subprocess.CalledProcessError as failed:
+                last_words = " | ".join(failed.stderr.strip().splitlines()[-3:])
+                report(f"compose: up --wait, attempt {attempt} of {attempts} failed: {last_words}")
+                print(failed.stderr)  # all of it, shown with the test's failure
+                if attempt == attempts:
                     raise
 
     def services(self, prefix: str = "") -> list[str]:
@@ -106,7 +115,7 @@ def running_compose_stack(
     started = time.monotonic()
     try:
         stack.compose_command("build")
-        stack.up()  # returns once every healthcheck passes
+        stack.up(report)  # returns once every healthcheck passes
         report(f"compose: build, up --wait took {time.monotonic() - started:.1f} s")
         yield stack
     finally:

@@ -19,13 +19,19 @@ from service_testing.probes import http_200
 from service_testing.processes import ServiceCommand, ServiceProcess
 from service_testing.services import REPO_ROOT, SERVICES, ServiceSpec
 
-# The services, and the sleeper (the scaling test's one-second RPC).
+# The services, the sleeper (the scaling test's one-second RPC) and an airports that
+# dies between its store write and its reply (the failover test's redelivery).
 INTEGRATION_SERVICES: dict[str, ServiceSpec] = {
     **SERVICES,
     "sleeper": ServiceSpec(
         "integration_tests/sleeper.yaml", "integration_tests.sleeper:SleeperService"
     ),
+    "airports-dying-after-write": ServiceSpec(
+        SERVICES["airports"].config, "integration_tests.dying_airports:AirportsDyingAfterWrite"
+    ),
 }
+# A test-only stand-in consumes the queue of the service it stands in for.
+STANDS_IN_FOR = {"airports-dying-after-write": "airports"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,12 @@ class IntegrationLauncher(ServiceLauncher):
     def start_rpc_service(self, name: str, **env: str) -> ServiceProcess:
         """One more instance of an RPC service, returned once it consumes its queue."""
         amqp_uri = {**self.env, **env}["AMQP_URI"]
-        expected = rpc_consumers(amqp_uri, name) + 1
+        service = STANDS_IN_FOR.get(name, name)
+        expected = rpc_consumers(amqp_uri, service) + 1
         command = replace(
             ServiceCommand.of(name, spec=INTEGRATION_SERVICES[name]),
             env=env,
-            probe=lambda process: rpc_consumers(amqp_uri, name) >= expected,
+            probe=lambda process: rpc_consumers(amqp_uri, service) >= expected,
         )
         [process] = self.start([command])
         return process

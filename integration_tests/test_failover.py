@@ -7,9 +7,10 @@ that dies to the instances that remain (at-least-once); the gateway's RPC timeou
 running workers finish before it exits.
 
 At-least-once means a create can run twice: the redelivered original after the client
-already retried it. With an ``Idempotency-Key`` both runs end at the same record
-(the service derives the id from the key); without one, such a retry may leave a
-second record behind.
+already retried it, or after its instance died between the store write and the reply
+(a test-only airports that SIGKILLs itself there, integration_tests/dying_airports.py).
+With an ``Idempotency-Key`` both runs end at the same record (the service derives the
+id from the key); without one, such a retry may leave a second record behind.
 """
 
 from __future__ import annotations
@@ -25,21 +26,27 @@ from urllib.parse import quote, urlsplit
 import redis
 import requests
 
+from integration_tests.brokers import rpc_consumers
 from integration_tests.request_stream import RequestStream, create_airports
+from integration_tests.sockets import unread_bytes_from
 from service_testing.client_threads import ClientThreads
 from service_testing.waiting import wait_until
 
 AIRPORT_NAMES = ("Amsterdam", "Berlin", "Copenhagen", "Dublin", "Edinburgh")
 # While an instance is frozen, RabbitMQ keeps handing it its share of the stream
-# (up to its prefetch of max_workers messages): those requests are in flight on
-# it when it is killed, so redelivery is exercised on every run, not by luck.
-FROZEN_SECONDS = 1.0
-# Redis writes stall this long (CLIENT PAUSE WRITE), keeping one create in flight.
-WRITES_PAUSED_MS = 2500
+# (up to its prefetch of max_workers messages): the kill waits until the frozen process
+# has unread bytes from the broker and a create it holds has been retried, so redelivery
+# and the keys are exercised on every run, not by luck.
+HOLD_TIMEOUT_SECONDS = 30
+# Redis writes stall (CLIENT PAUSE WRITE), keeping one create in flight until the test
+# unpauses them; this long at most.
+WRITES_PAUSED_MS = 10000
 # The creating clients' gateway gives up on a call this soon, so a create held by the
 # frozen instance is retried (same key) long before RabbitMQ redelivers the original.
 IMPATIENT_RPC_TIMEOUT_SECONDS = "0.5"
 CREATE_ATTEMPTS = 20
+# Room for an instance to die and another to start before the gateway gives up a call.
+PATIENT_RPC_TIMEOUT_SECONDS = "60"
 
 
 class KeyedCreates(ClientThreads):
@@ -57,6 +64,11 @@ class KeyedCreates(ClientThreads):
         with requests.Session() as session:
             while not self.stopping.is_set():
                 self._create(session, uuid.uuid4().hex)
+
+    def retried(self) -> bool:
+        """A create timed out (504) and was retried with its key."""
+        with self.lock:
+            return self.statuses[504] > 0
 
     def _create(self, session: requests.Session, key: str) -> None:
         for _ in range(CREATE_ATTEMPTS):
@@ -107,6 +119,7 @@ def test_sigkill_of_an_instance_mid_stream_loses_no_request(
 ):
     victim = services.start_rpc_service("airports")
     survivor = services.start_rpc_service("airports")
+    broker_port = urlsplit(amqp_uri).port
     # No record cache: every GET of the stream must reach an airports instance, or the
     # gateway would answer from memory and the kill would prove nothing.
     gateway = services.start_gateway(RECORD_CACHE_SIZE="0")
@@ -117,7 +130,11 @@ def test_sigkill_of_an_instance_mid_stream_loses_no_request(
         wait_until(lambda: stream.count() >= 100, 60, "100 answered requests before the kill")
         frozen_at = time.monotonic()
         victim.send(signal.SIGSTOP)
-        time.sleep(FROZEN_SECONDS)
+        wait_until(
+            lambda: unread_bytes_from(victim.pid, broker_port) > 0 and creates.retried(),
+            HOLD_TIMEOUT_SECONDS,
+            "requests held by the frozen instance, a create among them retried",
+        )
         killed_at = time.monotonic()
         victim.send(signal.SIGKILL)
         assert victim.wait(10) == -signal.SIGKILL
@@ -162,7 +179,7 @@ def test_sigkill_of_an_instance_mid_stream_loses_no_request(
     assert records == len(expected) + len(creates.created)
 
 
-def test_sigterm_lets_the_call_in_flight_finish(services, redis_url, report):
+def test_sigterm_lets_the_call_in_flight_finish(services, amqp_uri, redis_url, report):
     instance = services.start_rpc_service("airports")
     gateway = services.start_gateway()
     client = redis.Redis.from_url(redis_url)
@@ -175,8 +192,13 @@ def test_sigterm_lets_the_call_in_flight_finish(services, redis_url, report):
             wait_until(lambda: write_waiting(client), 10, "the create to wait on Redis")
             signalled_at = time.monotonic()
             instance.send(signal.SIGTERM)
-            time.sleep(0.5)
-            still_running = instance.running()
+            # It has acted on the signal once it stops consuming; the create is still
+            # held by the pause then, so "still running" means "finishing its call".
+            wait_until(
+                lambda: rpc_consumers(amqp_uri, "airports") == 0, 10, "airports to stop consuming"
+            )
+            still_running = instance.running() and write_waiting(client)
+            client.client_unpause()
             response = creating.result()
         answered_at = time.monotonic()
         exit_code = instance.wait(30)
@@ -192,3 +214,44 @@ def test_sigterm_lets_the_call_in_flight_finish(services, redis_url, report):
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "Slow"
     assert exit_code == 0
+
+
+def test_a_keyed_create_redelivered_after_its_instance_died_makes_one_record(
+    services, brokers, amqp_uri, redis_url, redis_key_prefix, report
+):
+    # The only airports instance at first stores the airport, then dies before its
+    # reply and acknowledgement: RabbitMQ keeps the call and redelivers it to the
+    # instance started next, which runs the create again with the same key.
+    dying = services.start_rpc_service("airports-dying-after-write")
+    gateway = services.start_gateway(RPC_TIMEOUT_SECONDS=PATIENT_RPC_TIMEOUT_SECONDS)
+    key, name = uuid.uuid4().hex, "Redelivered"
+    with ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(
+            requests.post,
+            f"{gateway.url}/airport",
+            json={"airport": name},
+            headers={"Idempotency-Key": key},
+            timeout=float(PATIENT_RPC_TIMEOUT_SECONDS) + 30,
+        )
+        assert dying.wait(30) == -signal.SIGKILL
+        records_when_it_died = airport_records(redis_url, redis_key_prefix)
+        services.start_rpc_service("airports")
+        response = creating.result()
+
+    redelivered = 0
+
+    def redelivery_counted() -> bool:
+        nonlocal redelivered
+        redelivered = redelivered_count(brokers.rabbit_api_uri, amqp_uri, "rpc-airports")
+        return redelivered > 0
+
+    wait_until(redelivery_counted, 30, "RabbitMQ to count the redelivery on rpc-airports")
+    records = airport_records(redis_url, redis_key_prefix)
+    report(
+        f"redelivery after the work: {records_when_it_died} record when the instance died, "
+        f"{redelivered} redelivered, answer {response.status_code}, {records} record after"
+    )
+    assert records_when_it_died == 1  # the work was done before the death
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == name
+    assert records == 1

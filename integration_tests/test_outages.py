@@ -3,7 +3,13 @@
 What every client must see: an answer of 2xx, 503 or 504 (never a 500, never no
 answer at all), none later than its bound, and only 2xx again within
 ``RECOVERY_SECONDS`` of the broker's return, without restarting the gateway or any
-service.
+service. The bounds are the gateway's settings, configured far below their defaults:
+an answer as late as a default would mean the setting was ignored.
+
+After RabbitMQ's return, every consumer must be back by itself too: trips (and its own
+RPC client), messages (and its event dispatcher) and the gateway's live-feed consumer.
+A paused RabbitMQ (it takes connections and answers nothing) shows the publish timeout:
+a stopped one refuses at once.
 
 The brokers here are containers started for this module alone (fixed host ports, so a
 restarted container is found where it was): stopping the machine's brokers, or the
@@ -22,22 +28,29 @@ import requests
 from testcontainers.community.rabbitmq import RabbitMqContainer
 from testcontainers.community.redis import RedisContainer
 
+from gateway.routes.health import READINESS_TIMEOUT
 from integration_tests.brokers import DOCKER_MODE, RABBIT_API_PORT, RABBITMQ_IMAGE, REDIS_IMAGE
+from integration_tests.live_feed import LiveFeed
 from integration_tests.processes import Gateway, IntegrationLauncher
 from integration_tests.request_stream import Outcome, RequestStream, create_airports
+from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT
 from service_testing.ports import free_port
 from service_testing.redis_keys import deleting_keys
 from service_testing.vhosts import throwaway_vhost
 from service_testing.waiting import wait_until
 
-# The gateway's RPC timeout in these tests: a reply later than this is a 504.
-RPC_TIMEOUT_SECONDS = 3.0
-# No answer may take longer: the RPC timeout plus room for a loaded machine.
-ANSWER_BOUND_SECONDS = RPC_TIMEOUT_SECONDS + 1.5
-# An answer that the broker is unreachable must come well before the RPC timeout.
-BROKER_DOWN_BOUND_SECONDS = 2.0
-# /ready's own bound here; its default (1 s) is what an ignored setting would give.
-READINESS_TIMEOUT_SECONDS = 0.3
+# The gateway's bounds in these tests, each configured far below its default, and the
+# longest a client may wait: under the default (an answer as late as that would mean the
+# setting was ignored), which leaves a loaded machine most of the gap as room.
+# A reply later than the RPC timeout is a 504.
+RPC_TIMEOUT_SECONDS = 2.0
+ANSWER_BOUND_SECONDS = RPC_TIMEOUT.default / 2
+# A call the broker does not take within the publish timeout is a 503.
+RPC_PUBLISH_TIMEOUT_SECONDS = 0.1
+BROKER_DOWN_BOUND_SECONDS = RPC_PUBLISH_TIMEOUT.default
+# /ready waits this long for each ping.
+READINESS_TIMEOUT_SECONDS = 0.1
+READINESS_BOUND_SECONDS = READINESS_TIMEOUT.default
 READINESS_PROBES = 5
 OUTAGE_SECONDS = 5.0
 RECOVERY_SECONDS = 30.0
@@ -45,6 +58,12 @@ RECOVERY_SECONDS = 30.0
 STEADY_ANSWERS = 40
 PACE_SECONDS = 0.02
 AIRPORT_NAMES = ("Oslo", "Porto", "Quito")
+NEW_AIRPORTS = ("Reykjavik", "Riga")  # created after the outage: trips has never seen them
+# The live feed's heartbeat: a reader notices often enough that it is told to stop.
+STREAM_HEARTBEAT_SECONDS = 0.5
+# An event sent before the gateway's feed consumer is back is lost: the check waits this
+# long for each message it posts, then posts another (all within RECOVERY_SECONDS).
+EVENT_WAIT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -78,8 +97,8 @@ def owned_brokers(integration_mode: str) -> Iterator[OwnedBrokers]:
 
 
 @pytest.fixture
-def stack(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[Gateway]:
-    """airports and the gateway on the owned brokers, with known airports stored."""
+def launcher(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[IntegrationLauncher]:
+    """Starts services on the owned brokers, in a vhost and key prefix of this test."""
     with (
         throwaway_vhost(owned_brokers.amqp_uri, owned_brokers.rabbit_api_uri, "outage_") as uri,
         deleting_keys(owned_brokers.redis_url, "outage:") as prefix,
@@ -89,17 +108,27 @@ def stack(tmp_path, owned_brokers: OwnedBrokers) -> Iterator[Gateway]:
             "REDIS_URL": owned_brokers.redis_url,
             "REDIS_KEY_PREFIX": prefix,
             "RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
+            "RPC_PUBLISH_TIMEOUT_SECONDS": str(RPC_PUBLISH_TIMEOUT_SECONDS),
             "READINESS_TIMEOUT_SECONDS": str(READINESS_TIMEOUT_SECONDS),
+            "STREAM_HEARTBEAT_SECONDS": str(STREAM_HEARTBEAT_SECONDS),
+            # The module posts messages from one address, more than a burst's worth.
+            "MESSAGE_RATE_LIMIT_ENABLED": "false",
             # Every read must reach airports (and its Redis) through the broker, or the
             # gateway would answer the stream from memory and no outage would show.
             "RECORD_CACHE_SIZE": "0",
         }
         launcher = IntegrationLauncher(tmp_path, env)
         try:
-            launcher.start_rpc_service("airports")
-            yield launcher.start_gateway()
+            yield launcher
         finally:
             launcher.kill_all()
+
+
+@pytest.fixture
+def stack(launcher: IntegrationLauncher) -> Gateway:
+    """airports and the gateway on the owned brokers."""
+    launcher.start_rpc_service("airports")
+    return launcher.start_gateway()
 
 
 @dataclass(frozen=True)
@@ -117,11 +146,14 @@ class OutageRecord:
     def summary(self, fault: str) -> str:
         statuses = Counter(o.status for o in self.outcomes)
         slowest = max(o.ended - o.started for o in self.outcomes)
+        slowest_503 = max(
+            (o.ended - o.started for o in self.outcomes if o.status == 503), default=0
+        )
         return (
             f"{fault}: stopping took {self.stopped_at - self.stopping_at:.1f} s, "
             f"down {self.restarted_at - self.stopped_at:.1f} s (start included); "
             f"{len(self.outcomes)} requests, by status {dict(sorted(statuses.items()))}; "
-            f"slowest {slowest:.2f} s; all 200 again "
+            f"slowest {slowest:.2f} s, slowest 503 {slowest_503:.2f} s; all 200 again "
             f"{max(0.0, self.recovered_at - self.restarted_at):.1f} s after the restart"
         )
 
@@ -178,7 +210,71 @@ def assert_clients_saw_only_bounded_503_504(record: OutageRecord, unavailable_bo
     assert record.recovered_at - record.restarted_at < RECOVERY_SECONDS
 
 
-def test_rabbitmq_outage_is_503_at_once_and_recovers_by_itself(stack, owned_brokers, report):
+def trip_created(gateway_url: str, body: dict[str, str], statuses: Counter[int]) -> bool:
+    response = requests.post(f"{gateway_url}/trip", json=body, timeout=30)
+    statuses[response.status_code] += 1
+    return response.status_code == 201
+
+
+def message_on_the_feed(gateway_url: str, feed: LiveFeed, statuses: Counter[int]) -> bool:
+    """Post a message; True once the feed relays it (an event sent while the gateway's
+    feed consumer was still away is lost: the next attempt posts another one)."""
+    response = requests.post(
+        f"{gateway_url}/messages", json={"message": "after the outage"}, timeout=30
+    )
+    statuses[response.status_code] += 1
+    if response.status_code != 201:
+        return False
+    message_id = response.json()["id"]
+    try:
+        wait_until(lambda: feed.received(message_id), EVENT_WAIT_SECONDS, "the event")
+    except TimeoutError:
+        return False
+    return True
+
+
+def assert_every_consumer_reconnected(gateway_url: str, report: Callable[[str], None]) -> None:
+    """trips, messages and the gateway's live-feed consumer serve again by themselves.
+
+    trips creates a trip between airports it has never seen, so it asks airports over
+    RPC (its own client reconnected too); a message posted reaches a live feed through
+    messages' event and the gateway's broadcast handler."""
+    started = time.monotonic()
+    origin, destination = (a["id"] for a in create_airports(gateway_url, NEW_AIRPORTS).values())
+    trip = {"airport_from": origin, "airport_to": destination}
+    trip_statuses = keep_trying(
+        lambda statuses: trip_created(gateway_url, trip, statuses), "trips to create a trip"
+    )
+    trips_after = time.monotonic() - started
+    with LiveFeed(gateway_url) as feed:
+        message_statuses = keep_trying(
+            lambda statuses: message_on_the_feed(gateway_url, feed, statuses),
+            "a message posted to reach the live feed",
+        )
+    report(
+        f"after RabbitMQ's return: trips created a trip {trips_after:.1f} s after the "
+        f"airports stream recovered (answers {dict(trip_statuses)}), a message reached the "
+        f"live feed {time.monotonic() - started:.1f} s after (answers {dict(message_statuses)})"
+    )
+
+
+def keep_trying(attempt: Callable[[Counter[int]], bool], what: str) -> Counter[int]:
+    """``attempt(statuses)`` until it returns True, within ``RECOVERY_SECONDS``; the HTTP
+    statuses it saw on the way (in the failure, if it never succeeds)."""
+    statuses: Counter[int] = Counter()
+    try:
+        wait_until(lambda: attempt(statuses), RECOVERY_SECONDS, what)
+    except TimeoutError as late:
+        raise AssertionError(f"{late}; answers seen: {dict(statuses)}") from None
+    return statuses
+
+
+def test_rabbitmq_outage_is_503_at_once_and_every_consumer_recovers_by_itself(
+    stack, launcher, owned_brokers, report
+):
+    launcher.start_rpc_service("trips")
+    launcher.start_rpc_service("messages")
+
     def rabbitmqctl(command: str) -> Callable[[], None]:
         def run() -> None:
             exit_code, output = owned_brokers.rabbit.exec(["rabbitmqctl", command])
@@ -203,8 +299,22 @@ def test_rabbitmq_outage_is_503_at_once_and_recovers_by_itself(stack, owned_brok
     report(f"/ready while RabbitMQ is down: {readiness}; slowest {slowest_ready:.2f} s")
     assert_clients_saw_only_bounded_503_504(record, BROKER_DOWN_BOUND_SECONDS)
     assert {status for status, _ in readiness} == {503}
-    # Well before the 1 s default: the configured bound is what holds.
-    assert slowest_ready < READINESS_TIMEOUT_SECONDS + 0.4
+    assert slowest_ready < READINESS_BOUND_SECONDS
+    assert_every_consumer_reconnected(stack.url, report)
+
+
+def test_a_frozen_rabbitmq_is_503_within_the_publish_timeout_and_recovers(
+    stack, owned_brokers, report
+):
+    # Paused, the broker still takes TCP but answers nothing: a new call waits for the
+    # publish confirm that never comes, so the configured publish timeout (not the
+    # refused connection of a stopped broker) is what bounds its 503.
+    container = owned_brokers.rabbit.get_wrapped_container()
+
+    record = stream_through_outage(stack, container.pause, container.unpause)
+
+    report(record.summary("RabbitMQ paused/unpaused"))
+    assert_clients_saw_only_bounded_503_504(record, BROKER_DOWN_BOUND_SECONDS)
 
 
 def test_redis_outage_is_503_and_recovers_by_itself(stack, owned_brokers, report):

@@ -1,10 +1,13 @@
-"""Two airports versions on one queue during a rolling deploy, with both gateways.
+"""Two airports versions on one queue during a rolling deploy, with both gateways, and
+trips not upgraded yet.
 
 Old = release 1.0.0 rebuilt from its git commit into its own venv
-(``contract_testing.releases``): airports serving v1 only and the gateway calling v1.
-New = this checkout: airports 1.1.0 serving v1 and ``create_v2``, gateway 1.1.0
-calling ``create_v2`` (falling back to v1 ``create`` on an old instance).
-All four run as ``nameko run`` processes on one vhost and one Redis prefix.
+(``contract_testing.releases``): airports and trips serving v1 only and the gateway
+calling v1. New = this checkout: airports 1.1.0 serving v1 and ``create_v2``, gateway
+1.1.0 calling ``create_v2`` of airports and trips (falling back to v1 ``create`` on an
+old instance). Trips runs only as 1.0.0, so every trip the new gateway creates goes
+through its fallback. All five run as ``nameko run`` processes on one vhost and one
+Redis prefix.
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from service_testing.launcher import running
 from service_testing.ports import free_port
 from service_testing.probes import http_200
+from service_testing.waiting import wait_until
 
 CALLS = 12
-FALLBACK_LOG_LINE = "using v1 create"
+# The new gateway's line when an instance without create_v2 answered (gateway.versions).
+FALLBACK_LOG_LINE = "{service}: an instance without create_v2 answered; using v1 create"
+AIRPORTS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="airports")
+TRIPS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="trips")
+# The gateway writes its log in batches (service_runtime.log_output): at most this late.
+LOG_FLUSH_SECONDS = 5
 
 
 def gateway_health(port: int):
@@ -31,7 +40,8 @@ def gateway_health(port: int):
 
 @pytest.fixture(scope="module")
 def deployment(service_env, release_1_0_0):
-    """(old gateway URL, new gateway URL, new gateway process) with both airports up."""
+    """(old gateway URL, new gateway URL, new gateway process) with both airports and
+    trips 1.0.0 up."""
     old_port, new_port = free_port(), free_port()
     old_gateway = release_command(release_1_0_0, "gateway")
     commands = [
@@ -46,6 +56,7 @@ def deployment(service_env, release_1_0_0):
             env={"GATEWAY_PORT": str(new_port), "RECORD_CACHE_SIZE": "0"},
             probe=gateway_health(new_port),
         ),
+        release_command(release_1_0_0, "trips"),
     ]
     with running(commands, service_env) as processes:
         yield f"http://127.0.0.1:{old_port}", f"http://127.0.0.1:{new_port}", processes[3]
@@ -82,7 +93,7 @@ def test_gateway_1_0_0_v1_calls_are_answered_correctly_by_both(deployment):
 
 def test_gateway_1_1_0_v2_calls_are_answered_correctly_by_both(deployment):
     old_gateway, new_gateway, new_gateway_process = deployment
-    fallbacks_before = new_gateway_process.output().count(FALLBACK_LOG_LINE)
+    fallbacks_before = new_gateway_process.output().count(AIRPORTS_FALLBACK_LOG_LINE)
 
     for n in range(CALLS):
         create_and_read_back(new_gateway, (new_gateway, old_gateway), f" New gateway {n} ")
@@ -93,5 +104,32 @@ def test_gateway_1_1_0_v2_calls_are_answered_correctly_by_both(deployment):
     # create_v2 to 1.0.0 again: how many fall back depends on that phase, not on
     # chance, so only "at least one" is asserted. 1.1.0 answering create_v2 is
     # shown by the first test and by the pact verification.
-    fallbacks = new_gateway_process.output().count(FALLBACK_LOG_LINE) - fallbacks_before
+    fallbacks = new_gateway_process.output().count(AIRPORTS_FALLBACK_LOG_LINE) - fallbacks_before
     assert fallbacks >= 1
+
+
+def test_gateway_1_1_0_creates_trips_through_a_trips_1_0_0_with_v1(deployment, service_env):
+    old_gateway, new_gateway, new_gateway_process = deployment
+    origin, destination = (
+        requests.post(f"{new_gateway}/airport", json={"airport": name}, timeout=30).json()["id"]
+        for name in ("Trip origin", "Trip destination")
+    )
+    fallbacks_before = new_gateway_process.output().count(TRIPS_FALLBACK_LOG_LINE)
+
+    body = {"airport_from": origin, "airport_to": destination}
+    with ServiceRpcProxy("trips", {"AMQP_URI": service_env["AMQP_URI"]}, timeout=10) as trips:
+        for _ in range(CALLS):
+            response = requests.post(f"{new_gateway}/trip", json=body, timeout=30)
+            assert response.status_code == 201, response.text
+            trip = response.json()
+            assert trip == {"id": trip["id"], **body}
+            # Stored as answered: read by trips 1.0.0 itself, and by the old gateway.
+            assert trips.get(trip["id"]) == trip
+            assert requests.get(f"{old_gateway}/trip/{trip['id']}", timeout=30).json() == trip
+
+    # Every create_v2 reached trips 1.0.0 (the only instance) and fell back to v1.
+    def fallbacks() -> int:
+        return new_gateway_process.output().count(TRIPS_FALLBACK_LOG_LINE) - fallbacks_before
+
+    wait_until(lambda: fallbacks() >= CALLS, LOG_FLUSH_SECONDS, "a v1 fallback line per create")
+    assert fallbacks() == CALLS

@@ -9,6 +9,7 @@ docs/scaling.md.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
@@ -64,6 +65,17 @@ def test_1_deployed_stack_serves_the_walkthrough_and_the_messenger(deployed):
         deployed.messages[message["id"]] = "hello, swarm"
         listed = http.get(f"{deployed.url}/messages", timeout=30).json()
         assert [(m["id"], m["text"]) for m in listed] == [(message["id"], "hello, swarm")]
+
+    # The gateway runs without its record cache (conftest.py): these reads and every later
+    # one reach a replica and its Redis, not the gateway's memory.
+    spec_env = docker(
+        "service",
+        "inspect",
+        deployed.stack.service("gateway"),
+        "--format",
+        "{{json .Spec.TaskTemplate.ContainerSpec.Env}}",
+    )
+    assert "RECORD_CACHE_SIZE=0" in json.loads(spec_env)
 
     # The replicas of each RPC service run on different machines.
     for service in RPC_SERVICES:

@@ -6,6 +6,7 @@ Here because airports' test venv is the smallest that holds service_runtime.
 """
 
 import socket
+import time
 import uuid
 from contextlib import closing
 
@@ -93,19 +94,34 @@ def test_client_gets_the_socket_and_connect_timeouts(container_factory, service_
         pool.release(connection)
 
 
+# Far below the 5 s default (REDIS_SOCKET_TIMEOUT_SECONDS): a provider that ignored its
+# options and kept the default would take at least 5 s and fail the bound below.
+SILENT_REDIS_TIMEOUT_SECONDS = 0.2
+
+
 def test_a_redis_that_never_answers_times_out_with_the_configured_bound(
     container_factory, service_config
 ):
     # Accepts connections (the listen backlog does) and never replies.
     with closing(socket.create_server(("127.0.0.1", 0))) as silent:
         url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-        cls = service_class(socket_timeout=0.2, socket_connect_timeout=0.2, client_name="silent")
+        cls = service_class(
+            socket_timeout=SILENT_REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=SILENT_REDIS_TIMEOUT_SECONDS,
+            client_name="silent",
+        )
         container = container_factory(cls, {**service_config, "REDIS_URIS": {cls.name: url}})
         container.start()
         store = get_extension(container, StoreProvider).store
 
+        started = time.monotonic()
         with pytest.raises(redis.TimeoutError):
             store.ping()
+        elapsed = time.monotonic() - started
+
+    # It waited for the configured bound (not an instant refusal), and gave up long
+    # before the default: half of it leaves a loaded machine seconds of slack.
+    assert SILENT_REDIS_TIMEOUT_SECONDS <= elapsed < REDIS_SOCKET_TIMEOUT_SECONDS / 2
 
 
 def test_a_service_missing_from_redis_uris_fails_at_start_naming_it(
