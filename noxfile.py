@@ -30,6 +30,7 @@ from service_testing.prerequisites import (
     Missing,
     docker_engine_answers,
     ensure_test_brokers,
+    remove_broker_containers,
     require_executable,
 )
 from service_testing.services import SERVICES
@@ -307,6 +308,16 @@ def up(session: nox.Session) -> None:
 
     if devstack.main() != 0:
         session.error("the stack failed; see the output above")
+
+
+@nox.session(python=False, default=False)
+def down(session: nox.Session) -> None:
+    """Remove the RabbitMQ and Redis containers `nox -s up` or a test session started on a
+    machine without the brokers installed (their data too)."""
+    try:
+        remove_broker_containers(session.log)
+    except Missing as missing:
+        session.error(str(missing))
 
 
 @nox.session(python=PYTHON)

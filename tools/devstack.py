@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The one service registry (config, class, start order) and the process and broker
 # helpers, shared with the tests.
 sys.path.insert(0, str(ROOT / "libs" / "service-testing" / "src"))
-from service_testing.prerequisites import Missing, ensure_broker  # noqa: E402 - needs the path
+from service_testing.local_brokers import stack_amqp_uri, stack_redis_url  # noqa: E402 - needs the path
+from service_testing.prerequisites import Missing, ensure_broker  # noqa: E402
 from service_testing.processes import stop_all  # noqa: E402
 from service_testing.services import SERVICES  # noqa: E402
 from service_testing.waiting import wait_until  # noqa: E402
@@ -226,8 +227,8 @@ def main() -> int:
     previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         venvs = {service: ensure_venv(service) for service in SERVICES}
-        ensure_broker("RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), 5672, log)
-        ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379, log)
+        ensure_broker("RabbitMQ", stack_amqp_uri(), 5672, log)
+        ensure_broker("Redis", stack_redis_url(), 6379, log)
         started = time.monotonic()  # start to ready, the venvs' first install apart
         for service in SERVICES:
             for name in process_names(service):
