@@ -120,9 +120,9 @@ def ensure_broker(name: str, url: str, default_port: int, log: Log) -> None:
         start_container(broker_container(name, port), log)
     else:
         raise Missing(
-            f"{name} does not answer on {host}:{port} and is not installed here; "
-            f"install it ({INSTALL_COMMANDS[name]}) or start a Docker engine "
-            f"({START_DOCKER}) to have it run in a container"
+            f"{name} does not answer on {host}:{port} and is not installed here; install it: "
+            f"{INSTALL_COMMANDS[name]}, or start a Docker engine to have it run in a "
+            f"container: {START_DOCKER}"
         )
 
 
