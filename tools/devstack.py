@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -214,6 +214,30 @@ def wait_until_ready(url: str, processes: dict[str, subprocess.Popen]) -> None:
         raise StackError(str(late)) from None
 
 
+def ensure_brokers_meanwhile() -> Callable[[], None]:
+    """Check RabbitMQ and Redis, starting them where this machine can, on a thread of
+    their own: a broker booting (seconds, in a new container) overlaps the venvs'
+    installation. The function returned waits for it and raises what it raised."""
+    failed: list[Exception] = []
+
+    def ensure() -> None:
+        try:
+            ensure_broker("RabbitMQ", stack_amqp_uri(), 5672, log)
+            ensure_broker("Redis", stack_redis_url(), 6379, log)
+        except Exception as error:  # noqa: BLE001 - handed to the main thread as it is
+            failed.append(error)
+
+    thread = threading.Thread(target=ensure, name="brokers", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
+
+
 class Stop(Exception):
     """Raised by the signal handler to leave the foreground wait."""
 
@@ -226,9 +250,9 @@ def main() -> int:
     processes: dict[str, subprocess.Popen] = {}
     previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        brokers = ensure_brokers_meanwhile()
         venvs = {service: ensure_venv(service) for service in SERVICES}
-        ensure_broker("RabbitMQ", stack_amqp_uri(), 5672, log)
-        ensure_broker("Redis", stack_redis_url(), 6379, log)
+        brokers()
         started = time.monotonic()  # start to ready, the venvs' first install apart
         for service in SERVICES:
             for name in process_names(service):
