@@ -30,7 +30,9 @@ from service_testing.prerequisites import (
     START_DOCKER,
     Missing,
     docker_engine_answers,
+    docker_ready,
     ensure_test_brokers,
+    remove_broker_containers,
     require_executable,
 )
 from service_testing.services import SERVICES
@@ -83,6 +85,17 @@ def require_chromium(session: nox.Session) -> None:
         require_executable(CHROMIUM, "Chromium", "apt-get install -y chromium")
     except Missing as missing:
         (session.error if running_in_ci() else session.skip)(str(missing))
+
+
+def require_promtool(session: nox.Session) -> None:
+    """promtool on PATH, or Docker to run it from the local prom/prometheus image: CI fails
+    without either; elsewhere the session is skipped, saying so."""
+    if shutil.which("promtool") is None and not docker_ready():
+        message = (
+            "promtool not found and no Docker engine answers to run the prom/prometheus "
+            "image; install it: apt-get install -y prometheus"
+        )
+        (session.error if running_in_ci() else session.skip)(message)
 
 
 def integration_needs(session: nox.Session) -> None:
@@ -323,6 +336,16 @@ def up(session: nox.Session) -> None:
         session.error("the stack failed; see the output above")
 
 
+@nox.session(python=False, default=False)
+def down(session: nox.Session) -> None:
+    """Remove the RabbitMQ and Redis containers `nox -s up` or a test session started on a
+    machine without the brokers installed (their data too)."""
+    try:
+        remove_broker_containers(session.log)
+    except Missing as missing:
+        session.error(str(missing))
+
+
 @nox.session(python=PYTHON)
 def integration(session: nox.Session) -> None:
     """Services as separate processes and containers against real brokers (docs/operations.md)."""
@@ -381,6 +404,16 @@ def fuzz(session: nox.Session) -> None:
 
 
 # --- The stack on orchestrators (deploy/) ------------------------------------------------
+
+
+@nox.session(python=PYTHON)
+def alerts(session: nox.Session) -> None:
+    """deploy/prometheus with promtool: `check config`, and `test rules` (every alert fires
+    and stays silent where it should); each alert's runbook line in docs/operations.md."""
+    require_promtool(session)
+    session.install(*CONSTRAINTS, "pytest", "pytest-timeout", "pyyaml")
+    session.run("pytest", "deploy/prometheus/tests", per_test_timeout(300), *session.posargs)
+
 
 SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
 

@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The one service registry (config, class, start order) and the process and broker
 # helpers, shared with the tests.
 sys.path.insert(0, str(ROOT / "libs" / "service-testing" / "src"))
-from service_testing.prerequisites import Missing, ensure_broker  # noqa: E402 - needs the path
+from service_testing.local_brokers import stack_amqp_uri, stack_redis_url  # noqa: E402 - needs the path
+from service_testing.prerequisites import Missing, ensure_broker  # noqa: E402
 from service_testing.processes import stop_all  # noqa: E402
 from service_testing.services import SERVICES  # noqa: E402
 from service_testing.waiting import wait_until  # noqa: E402
@@ -213,6 +214,30 @@ def wait_until_ready(url: str, processes: dict[str, subprocess.Popen]) -> None:
         raise StackError(str(late)) from None
 
 
+def ensure_brokers_meanwhile() -> Callable[[], None]:
+    """Check RabbitMQ and Redis, starting them where this machine can, on a thread of
+    their own: a broker booting (seconds, in a new container) overlaps the venvs'
+    installation. The function returned waits for it and raises what it raised."""
+    failed: list[Exception] = []
+
+    def ensure() -> None:
+        try:
+            ensure_broker("RabbitMQ", stack_amqp_uri(), 5672, log)
+            ensure_broker("Redis", stack_redis_url(), 6379, log)
+        except Exception as error:  # noqa: BLE001 - handed to the main thread as it is
+            failed.append(error)
+
+    thread = threading.Thread(target=ensure, name="brokers", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
+
+
 class Stop(Exception):
     """Raised by the signal handler to leave the foreground wait."""
 
@@ -225,9 +250,9 @@ def main() -> int:
     processes: dict[str, subprocess.Popen] = {}
     previous = {sig: signal.signal(sig, raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        brokers = ensure_brokers_meanwhile()
         venvs = {service: ensure_venv(service) for service in SERVICES}
-        ensure_broker("RabbitMQ", os.environ.get("AMQP_URI", "amqp://127.0.0.1:5672/"), 5672, log)
-        ensure_broker("Redis", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"), 6379, log)
+        brokers()
         started = time.monotonic()  # start to ready, the venvs' first install apart
         for service in SERVICES:
             for name in process_names(service):

@@ -32,6 +32,7 @@ class RunningStack:
     service_pids: list[int]
     process: subprocess.Popen
     ready_seconds: float  # from the first service's start to /ready answering 200
+    output: list[str]  # the runner's lines so far
 
     def stop(self) -> int:
         """SIGTERM the runner, as a user's Ctrl-C would; its exit code."""
@@ -47,11 +48,13 @@ class RunnerOutput:
         self.url: str | None = None
         self.ready_seconds = 0.0
         self.pids: list[int] = []
+        self.lines: list[str] = []
         threading.Thread(target=self._read, args=(process.stdout,), daemon=True).start()
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
             sys.stdout.write(line)
+            self.lines.append(line)
             if started := re.search(r"started \w+ \(pid (\d+)\)", line):
                 self.pids.append(int(started.group(1)))
             if ready := re.search(r"ready in ([\d.]+)s: (http://\S+)/", line):
@@ -72,23 +75,31 @@ def wait_until_ready(process: subprocess.Popen, output: RunnerOutput) -> str:
 
 
 @contextmanager
+def running_stack(env: dict[str, str]) -> Iterator[RunningStack]:
+    """Run tools/devstack.py in the environment ``env``, as ``nox -s up`` does; killed
+    when the block ends if it still runs."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "tools" / "devstack.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = RunnerOutput(process)
+        url = wait_until_ready(process, output)
+        yield RunningStack(url, output.pids, process, output.ready_seconds, output.lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
 def isolated_stack(**environment: str) -> Iterator[RunningStack]:
     """Run tools/devstack.py isolated; stopped (and cleaned) when the block ends."""
     with isolated_environment("devstack") as isolated:
         port = free_port()
         env = {**os.environ, **isolated.env(GATEWAY_PORT=str(port), **environment)}
-        process = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "tools" / "devstack.py")],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            output = RunnerOutput(process)
-            url = wait_until_ready(process, output)
-            yield RunningStack(url, output.pids, process, output.ready_seconds)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        with running_stack(env) as stack:
+            yield stack

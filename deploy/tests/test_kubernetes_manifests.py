@@ -40,6 +40,7 @@ OUR_IMAGE = re.compile(r"^travel/(?P<service>[a-z]+):")
 GATEWAY_PORT = int(
     re.search(r"GATEWAY_PORT:(\d+)", (REPO_ROOT / SERVICES["gateway"].config).read_text())[1]
 )
+METRICS_PORT = int(COMPOSE["x-metrics-env"]["METRICS_PORT"])  # each RPC service's listener
 AMQP_PORT = 5672
 REDIS_PORT = 6379
 RABBITMQ_MANAGEMENT_PORT = 15672
@@ -48,6 +49,7 @@ EDGE_PORTS = {
     int(re.search(rf'"\${{{name}-:(\d+)}}"', EDGE_CONFIG)[1])
     for name in ("EDGE_BIND", "EDGE_METRICS_BIND")
 }
+RABBITMQ_PROMETHEUS_PORT = 15692  # the rabbitmq_prometheus plugin's
 
 
 def resources() -> list[tuple[str, dict[str, Any]]]:
@@ -142,14 +144,18 @@ def test_image_ports_and_probes_exist_in_the_project(name, container):
         service = ours["service"]
         assert service in SERVICES, f"{name}: no service {service!r} in the registry"
         expected_probe = image_healthcheck(service)
-        expected_ports = {GATEWAY_PORT} if service == "gateway" else set()
+        expected_ports = {GATEWAY_PORT} if service == "gateway" else {METRICS_PORT}
     else:
         compose_service = compose_service_of(image)
         kind, *command = compose_service["healthcheck"]["test"]
         # CMD runs the command itself, CMD-SHELL one string through sh (as Docker does).
         expected_probe = command if kind == "CMD" else ["sh", "-c", *command]
         expected_ports = {
-            "rabbitmq:3-management": {AMQP_PORT, RABBITMQ_MANAGEMENT_PORT},
+            "rabbitmq:3-management": {
+                AMQP_PORT,
+                RABBITMQ_MANAGEMENT_PORT,
+                RABBITMQ_PROMETHEUS_PORT,
+            },
             "redis:7": {REDIS_PORT},
             "haproxy:2.6": EDGE_PORTS,
         }[image]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.server
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -12,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from service_testing.broker_containers import inspect
 from service_testing.ci import running_in_ci
 from service_testing.ports import free_port
 from service_testing.prerequisites import (
+    START_DOCKER,
     Missing,
     ensure_broker,
     ensure_management_api,
@@ -131,6 +135,81 @@ def test_a_remote_broker_that_is_down_is_named_not_started():
         ensure_broker("Redis", "redis://192.0.2.1:6379/0", 6379, print)
 
     assert one_line(missing).startswith("Redis does not answer on 192.0.2.1:6379; start it")
+
+
+def neither_installed_nor_docker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+
+
+@pytest.mark.parametrize(
+    ("broker", "scheme", "install"),
+    [
+        ("RabbitMQ", "amqp", "apt-get install -y rabbitmq-server"),
+        ("Redis", "redis", "apt-get install -y redis-server"),
+    ],
+)
+def test_a_local_broker_neither_installed_nor_dockerised_names_both_ways_out(
+    monkeypatch, broker, scheme, install
+):
+    neither_installed_nor_docker(monkeypatch)
+    port = free_port()
+    with pytest.raises(Missing) as missing:
+        ensure_broker(broker, f"{scheme}://127.0.0.1:{port}/", 1, print)
+
+    assert one_line(missing) == (
+        f"{broker} does not answer on 127.0.0.1:{port} and is not installed here; install it: "
+        f"{install}, or start a Docker engine to have it run in a container: {START_DOCKER}"
+    )
+
+
+def shut_down_redis(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"SHUTDOWN NOSAVE\r\n")
+        connection.recv(16)  # the connection closes once Redis is gone
+
+
+def test_an_installed_redis_that_is_down_is_started_rather_than_run_in_a_container(
+    tmp_path, monkeypatch
+):
+    installed = shutil.which("redis-server")
+    if installed is None:
+        pytest.skip("needs redis-server installed: apt-get install -y redis-server")
+    calls = tmp_path / "calls"
+    bin_dir = fake_command(
+        tmp_path / "bin", "redis-server", f'echo "$@" >> {calls}\nexec {installed} "$@"'
+    )
+    # Docker may well answer here too: what is installed comes first.
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    port = free_port()
+    said: list[str] = []
+    try:
+        ensure_broker("Redis", f"redis://127.0.0.1:{port}/0", 6379, said.append)
+    finally:
+        if calls.exists():
+            shut_down_redis(port)
+
+    assert f"--port {port}" in calls.read_text()
+    assert said[0].startswith("Redis is down; starting it: redis-server --daemonize yes")
+    assert inspect(f"travel-redis-{port}") is None
+
+
+def test_nox_stops_with_one_line_when_a_broker_is_neither_installed_nor_dockerised():
+    port = free_port()
+    run = nox_session(
+        "contracts",
+        PATH=f"{Path(sys.executable).parent}:/nonexistent",
+        DOCKER_HOST="unix:///nonexistent/docker.sock",
+        TEST_AMQP_URI=f"amqp://guest:guest@127.0.0.1:{port}/",
+    )
+
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr + run.stdout
+    assert (
+        f"Session contracts aborted: RabbitMQ does not answer on 127.0.0.1:{port} and is not "
+        "installed here; install it: apt-get install -y rabbitmq-server, or start a Docker "
+        f"engine to have it run in a container: {START_DOCKER}" in run.stderr
+    )
 
 
 def test_a_missing_executable_names_its_install_command(tmp_path):

@@ -6,6 +6,7 @@ from contextlib import closing
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.service import GatewayService
+from service_testing.ports import free_port
 from service_testing.waiting import wait_until
 
 
@@ -109,3 +110,13 @@ def test_live_feed_subscribers_are_a_gauge(start, http_session):
         10,
         "the closed stream's slot to be freed",
     )
+
+
+def test_whether_the_gateways_redis_answers_is_checked_at_each_scrape(start, http_session):
+    start(GatewayService)
+    assert value(scrape(http_session), "gateway_redis_up") == 1
+
+
+def test_a_gateway_whose_redis_does_not_answer_says_so(start, http_session):
+    start(GatewayService, REDIS_URIS={"gateway": f"redis://127.0.0.1:{free_port()}/0"})
+    assert scrape(http_session)[("gateway_redis_up", ())] == 0

@@ -1,10 +1,11 @@
 """What the sessions and the devstack need from the machine, checked before they start.
 
 What can be set up from here is set up, the way an operator would: RabbitMQ or Redis
-installed here but down are started, the RabbitMQ management plugin (the test
-fixtures create their throwaway vhosts through its API) is enabled. What cannot
-(Chromium, a Docker engine, a remote broker) raises ``Missing``, whose message is one
-line: what is missing and the command that fixes it.
+installed here but down are started; not installed, they run as this project's
+containers when a Docker engine answers (``service_testing.broker_containers``); the
+RabbitMQ management plugin (the test fixtures create their throwaway vhosts through
+its API) is enabled. What cannot (Chromium, a Docker engine, a remote broker) raises
+``Missing``, whose message is one line: what is missing and the command that fixes it.
 
 Standard library only: noxfile.py and tools/devstack.py use it before any venv exists.
 """
@@ -22,9 +23,27 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from service_testing.broker_containers import (
+    RABBIT_API_CONTAINER_PORT,
+    BrokerContainer,
+    ContainerError,
+    rabbitmq_container,
+    redis_container,
+    remove,
+    start_or_reuse,
+)
+from service_testing.local_brokers import (
+    local_amqp_uri,
+    local_rabbit_api_uri,
+    local_redis_url,
+    stack_amqp_uri,
+    stack_redis_url,
+)
 from service_testing.waiting import wait_until
 
 BROKER_START_SECONDS = 60
+# A container's broker boots in seconds (RabbitMQ ~10 s), slower on a busy machine.
+BROKER_CONTAINER_START_SECONDS = 120
 MANAGEMENT_API_START_SECONDS = 60
 ENABLE_PLUGIN = ("rabbitmq-plugins", "enable", "rabbitmq_management")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -39,10 +58,11 @@ class Missing(RuntimeError):
     line saying what is missing and the command that fixes it."""
 
 
-# How this machine's brokers are started when they are installed but down.
-BROKER_START_COMMANDS = {
-    "RabbitMQ": [["rabbitmq-server", "-detached"], ["rabbitmqctl", "await_startup"]],
-    "Redis": [
+# How this machine's brokers are started when they are installed but down, on ``port``.
+def start_commands(broker: str, port: int) -> list[list[str]]:
+    if broker == "RabbitMQ":  # its port is in its own configuration
+        return [["rabbitmq-server", "-detached"], ["rabbitmqctl", "await_startup"]]
+    return [
         [
             "redis-server",
             "--daemonize",
@@ -50,13 +70,18 @@ BROKER_START_COMMANDS = {
             "--bind",
             "127.0.0.1",
             "--port",
-            "6379",
+            str(port),
             "--save",
             "",
             "--appendonly",
             "no",
         ]
-    ],
+    ]
+
+
+INSTALL_COMMANDS = {
+    "RabbitMQ": "apt-get install -y rabbitmq-server",
+    "Redis": "apt-get install -y redis-server",
 }
 
 
@@ -69,21 +94,40 @@ def answers(host: str, port: int, timeout: float = 1.0) -> bool:
         return False
 
 
+def docker_ready() -> bool:
+    """The ``docker`` command is here and its engine answers."""
+    return shutil.which("docker") is not None and docker_engine_answers()
+
+
 def ensure_broker(name: str, url: str, default_port: int, log: Log) -> None:
-    """The broker ``name`` (a key of ``BROKER_START_COMMANDS``) answers at ``url``,
-    started here if it is a local one installed but down."""
+    """The broker ``name`` ("RabbitMQ" or "Redis") answers at ``url``. A local one that
+    does not is started: installed here, as this machine starts it; else, when a Docker
+    engine answers, as this project's container (created once, reused after)."""
     parsed = urlsplit(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or default_port
     if answers(host, port):
         log(f"{name} answers on {host}:{port}")
         return
-    commands = BROKER_START_COMMANDS[name]
-    start = " ".join(commands[0])
-    if host not in LOCAL_HOSTS or shutil.which(commands[0][0]) is None:
+    if host not in LOCAL_HOSTS:
         raise Missing(
-            f"{name} does not answer on {host}:{port}; start it ({start}) "
+            f"{name} does not answer on {host}:{port}; start it there "
             f"or point the URL at a running one"
         )
+    commands = start_commands(name, port)
+    if shutil.which(commands[0][0]) is not None:
+        start_installed(name, host, port, commands, log)
+    elif docker_ready():
+        start_container(broker_container(name, port), log)
+    else:
+        raise Missing(
+            f"{name} does not answer on {host}:{port} and is not installed here; install it: "
+            f"{INSTALL_COMMANDS[name]}, or start a Docker engine to have it run in a "
+            f"container: {START_DOCKER}"
+        )
+
+
+def start_installed(name: str, host: str, port: int, commands: list[list[str]], log: Log) -> None:
+    start = " ".join(commands[0])
     log(f"{name} is down; starting it: {start}")
     for command in commands:
         subprocess.run(command, check=False, stdout=subprocess.DEVNULL, timeout=120)
@@ -91,6 +135,50 @@ def ensure_broker(name: str, url: str, default_port: int, log: Log) -> None:
         wait_until(lambda: answers(host, port), BROKER_START_SECONDS, f"{name} on {host}:{port}")
     except TimeoutError:
         raise Missing(f"{name} did not come up on {host}:{port} after: {start}") from None
+
+
+def broker_container(name: str, port: int) -> BrokerContainer:
+    """The container of broker ``name`` on loopback ``port``. RabbitMQ's publishes its
+    management API too, where the tests look for it (``local_rabbit_api_uri``)."""
+    if name == "Redis":
+        return redis_container(port)
+    api_uri = local_rabbit_api_uri()
+    return rabbitmq_container(
+        port,
+        urlsplit(api_uri).port or RABBIT_API_CONTAINER_PORT,
+        lambda: management_api_status(api_uri) == 200,
+    )
+
+
+def start_container(container: BrokerContainer, log: Log) -> None:
+    try:
+        start_or_reuse(container, log)
+        wait_until(container.ready, BROKER_CONTAINER_START_SECONDS, container.name)
+    except ContainerError as failed:
+        raise Missing(str(failed)) from None
+    except TimeoutError:
+        raise Missing(
+            f"{container.broker} did not come up in the container {container.name} "
+            f"within {BROKER_CONTAINER_START_SECONDS} s; see: docker logs {container.name}"
+        ) from None
+    log(f"{container.broker} answers in the container {container.name} on {container.where}")
+
+
+def remove_broker_containers(log: Log) -> None:
+    """``nox -s down``: remove the broker containers this project started for the
+    stack's and the tests' addresses (as set now; by default the usual ports)."""
+    if not docker_ready():
+        raise Missing(f"no Docker engine answers, so no container to remove ({START_DOCKER})")
+    rabbitmq_ports = {urlsplit(uri).port or 5672 for uri in (stack_amqp_uri(), local_amqp_uri())}
+    redis_ports = {urlsplit(url).port or 6379 for url in (stack_redis_url(), local_redis_url())}
+    try:
+        remove(
+            [broker_container("RabbitMQ", port) for port in sorted(rabbitmq_ports)]
+            + [broker_container("Redis", port) for port in sorted(redis_ports)],
+            log,
+        )
+    except ContainerError as failed:
+        raise Missing(str(failed)) from None
 
 
 def management_api_status(api_uri: str) -> int | None:

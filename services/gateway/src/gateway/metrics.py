@@ -1,6 +1,6 @@
 """The gateway's HTTP metrics: requests by route template and status, errors by code,
-live-feed subscribers. ``GET /metrics`` (``routes.metrics``) serves them with the
-per-method worker and RPC-client metrics of ``service_runtime.metrics``."""
+live-feed subscribers, whether its Redis answers. ``GET /metrics`` (``routes.metrics``)
+serves them with the per-method worker and RPC-client metrics of ``service_runtime.metrics``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ HTTP_ERRORS = Counter(
 )
 LIVE_FEED_SUBSCRIBERS = Gauge(
     "gateway_live_feed_subscribers", "Open GET /messages/stream connections"
+)
+REDIS_UP = Gauge(
+    "gateway_redis_up",
+    "1 when the gateway's Redis (rate limits, Idempotency-Key answers) answered a ping "
+    "at this scrape, else 0",
 )
 
 
