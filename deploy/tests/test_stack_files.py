@@ -85,6 +85,9 @@ def test_the_edge_is_the_only_published_port_and_runs_the_same_file_everywhere()
         published = [port for port in service.get("ports", [])]
         if name == "edge":
             assert published == ["127.0.0.1:${EDGE_HOST_PORT:-8000}:8000"]
+        elif "profiles" in service:
+            # An operator's tool started on demand (Prometheus): on loopback only.
+            assert all(port.startswith("127.0.0.1:") for port in published), name
         elif name != "rabbitmq" or "ports" in service:
             assert not published, f"{name} is published"
     assert "ports" not in stack_services["gateway"]
