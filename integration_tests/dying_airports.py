@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import os
 import signal
+from typing import Any
 
 from airports.service import AirportsService
 from airports.store import AirportStore
-from contracts.airports.v1 import Airport
-from service_runtime.store import StoreProvider
+from service_runtime.store import Created
 
 
 class AirportStoreDyingAfterWrite(AirportStore):
-    def create(self, name: str, idempotency_key: str | None = None) -> Airport:
-        created = super().create(name, idempotency_key)
+    def create(self, idempotency_key: str | None = None, **fields: Any) -> Created:
+        created = super().create(idempotency_key, **fields)
         os.kill(os.getpid(), signal.SIGKILL)  # the write is done; the reply never leaves
         return created
 
 
-class AirportsDyingAfterWrite(AirportsService):
-    store: AirportStore = StoreProvider(AirportStoreDyingAfterWrite)
+class AirportsDyingAfterWrite(AirportsService, store=AirportStoreDyingAfterWrite):
+    pass
