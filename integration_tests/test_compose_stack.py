@@ -1,26 +1,32 @@
 """The operator's path: ``docker compose up --build`` serves the walkthrough, ``--scale``
-spreads calls over every instance, ``stop`` lets calls in flight finish, a setting out
-of bounds stops a service at start with one line, and ``docker compose down`` leaves
-nothing behind.
+spreads calls over every instance, the observability profile's Prometheus scrapes every
+replica and alerts when a service is gone, ``stop`` lets calls in flight finish, a
+setting out of bounds stops a service at start with one line, and ``docker compose
+down`` leaves nothing behind.
 
-The tests share one stack (building and starting it is most of their time) and run in
-file order: the last one takes it down. It runs under a project name and edge host
-port of its own (COMPOSE_PROJECT_NAME, EDGE_HOST_PORT), so a developer's stack on
-:8000 is never touched.
+The tests share one stack, with the observability profile (building and starting it is
+most of their time), and run in file order: the last one takes it down. It runs under a
+project name and host ports of its own (COMPOSE_PROJECT_NAME, EDGE_HOST_PORT,
+PROMETHEUS_HOST_PORT), so a developer's stack on :8000 is never touched.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import yaml
 
 from integration_tests.compose import ComposeStack, running_compose_stack
+from integration_tests.prometheus import PrometheusApi
 from integration_tests.redis_contents import read_redis
 from service_testing.oversized_body import assert_413_json, post_whole_then_read
+from service_testing.ports import free_port
+from service_testing.services import REPO_ROOT
 from service_testing.waiting import wait_until
 
 # The services built from this repo; RabbitMQ and Redis are infrastructure.
@@ -35,17 +41,36 @@ LOG_SECONDS = 30
 # while its instance is told to stop. An upper bound: `stop` returns once it answered.
 # Well under the store's socket timeout (5 s), or the waiting write would end as a 503.
 WRITES_PAUSED_MS = 2500
+# Prometheus: DNS discovery every 10 s, scrapes and rule evaluations every 15 s
+# (deploy/prometheus/prometheus.yml).
+DISCOVERY_SECONDS = 120
+# The alerts deploy/prometheus/alerts.yml defines.
+ALERT_NAMES = {
+    rule["alert"]
+    for group in yaml.safe_load((REPO_ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())[
+        "groups"
+    ]
+    for rule in group["rules"]
+}
 # An out-of-bounds value (service_runtime.settings: at most 65535) of a setting read at start.
 OUT_OF_BOUNDS = ("METRICS_PORT", "70000")
 
 
+GATEWAYS = 2  # the edge's test scales the gateway to two replicas
+
+
 @pytest.fixture(scope="module")
-def compose_stack(integration_mode: str, report) -> Iterator[ComposeStack]:
-    with (
-        pytest.MonkeyPatch.context() as monkeypatch,
-        running_compose_stack(integration_mode, monkeypatch, report) as stack,
-    ):
-        yield stack
+def prometheus_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def compose_stack(integration_mode: str, report, prometheus_port: int) -> Iterator[ComposeStack]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("COMPOSE_PROFILES", "observability")
+        monkeypatch.setenv("PROMETHEUS_HOST_PORT", str(prometheus_port))
+        with running_compose_stack(integration_mode, monkeypatch, report) as stack:
+            yield stack
 
 
 def created_id(response: requests.Response) -> str:
@@ -180,7 +205,7 @@ def test_the_edge_is_the_only_way_in_and_follows_gateway_replicas(compose_stack)
     # A second gateway, started while the edge runs, gets requests from it: the edge
     # follows the replicas in the network's DNS without a reload or a restart.
     compose_stack.compose_command(
-        "up", "--detach", "--wait", "--no-recreate", "--scale", "gateway=2", "gateway"
+        "up", "--detach", "--wait", "--no-recreate", "--scale", f"gateway={GATEWAYS}", "gateway"
     )
     marker = f"scale-{uuid.uuid4().hex[:8]}"
     wait_until(
@@ -228,6 +253,40 @@ def test_scale_spreads_calls_over_every_instance(compose_stack, report):
             f"compose --scale airports={SCALED}: {len(request_ids)} creates served per "
             f"instance {sorted(len(ids) for ids in served.values())}"
         )
+
+
+def test_prometheus_scrapes_every_replica_and_alerts_when_a_service_is_gone(
+    compose_stack, prometheus_port
+):
+    """Prometheus (the observability profile) finds and scrapes every target, each replica
+    of a scaled service and RabbitMQ's exporter included, loads
+    deploy/prometheus/alerts.yml, is quiet while all is well, and raises
+    ServiceWithoutLiveInstance when a service is gone."""
+    prometheus = PrometheusApi(f"http://127.0.0.1:{prometheus_port}")
+    scale = ("--scale", f"airports={SCALED}", "--scale", f"gateway={GATEWAYS}")
+    compose_stack.compose_command("up", "--detach", "--wait", "--no-recreate", *scale)
+
+    expected = Counter(
+        edge=1, gateway=GATEWAYS, airports=SCALED, trips=1, messages=1, rabbitmq=1
+    )  # and none down
+    wait_until(
+        lambda: prometheus.targets_by_job() == expected,
+        DISCOVERY_SECONDS,
+        f"Prometheus to scrape {dict(expected)}, every target up",
+    )
+
+    # Every rule of alerts.yml is loaded, and none fires on a healthy stack.
+    assert prometheus.loaded_rules() == ALERT_NAMES
+    assert prometheus.firing() == []
+    # The gateway's own check of its Redis, as scraped (one series per gateway).
+    assert {value for _, value in prometheus.query("gateway_redis_up")} == {"1"}
+
+    compose_stack.compose_command("stop", "messages")
+    wait_until(
+        lambda: prometheus.alerting_jobs("ServiceWithoutLiveInstance") == ["messages"],
+        DISCOVERY_SECONDS,
+        "ServiceWithoutLiveInstance for messages (pending or firing)",
+    )
 
 
 def write_waiting(stack: ComposeStack) -> bool:
