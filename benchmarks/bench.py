@@ -765,7 +765,7 @@ def main() -> None:
     print_report(results)
     write_results(results, RESULTS if results.profile == "full" else args.scratch)
     if args.smoke and results.problems:
-        sys.exit(f"bench-smoke: {len(results.problems)} problems (PROBLEM lines above)")
+        sys.exit(f"bench-smoke failed: see the {len(results.problems)} PROBLEM lines above")
 
 
 def write_results(results: Results, directory: Path) -> None:
