@@ -152,6 +152,13 @@ class Results:
     targets: list[dict[str, object]] = field(default_factory=list)
     ours_environment: dict[str, str] = field(default_factory=dict)
     against_ours: dict[str, str] = field(default_factory=dict)
+    against_direct: bool = False  # the A/B's side has no edge in front
+
+    @property
+    def ab(self) -> bool:
+        """The "baseline" columns are our own stack (changed), not the tutorial's."""
+        return bool(self.against_ours) or self.against_direct
+
     only: str = ""
     routes: dict[str, str] = field(default_factory=dict)
     hostile: HostileResults | None = None
@@ -252,9 +259,14 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 @contextmanager
 def our_stack(
-    redis_url: str, airports: int, name: str = "ours", **environment: str
+    redis_url: str,
+    airports: int,
+    name: str = "ours",
+    through_edge: bool = True,
+    **environment: str,
 ) -> Iterator[Stack]:
-    """The devstack behind the real edge: every request of the bench crosses HAProxy."""
+    """The devstack behind the real edge: every request of the bench crosses HAProxy
+    (``through_edge=False``: the gateway direct, to A/B what the edge costs)."""
     with ExitStack() as cleanup:
         # Our own vhost and prefix (they override isolated_stack's), so the bench can
         # write through the stores and call the services' RPC itself.
@@ -272,24 +284,26 @@ def our_stack(
             )
         )
         gateway = urlsplit(running.url).netloc
-        edge_logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-edge-")))
-        edge = cleanup.enter_context(running_edge(gateway, edge_logs))
-        route = (
-            f"through the edge: {edge.url} (HAProxy, {EDGE_CONFIG.relative_to(REPO_ROOT)})"
-            f" -> gateway {gateway} ({len(running.service_pids)} service processes)"
-        )
+        processes = f"{len(running.service_pids)} service processes"
         # From the first service's start (the devstack's figure: a first run's install of
         # the services' venvs is not start-up time).
         stack = Stack(
             name,
-            edge.url,
+            running.url,
             amqp_uri,
             running.service_pids,
             running.ready_seconds,
-            route,
-            edge_pid=edge.pid,
+            f"direct: gateway {gateway}, no edge ({processes})",
         )
-        require_edge_in_front(stack)
+        if through_edge:
+            logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-edge-")))
+            edge = cleanup.enter_context(running_edge(gateway, logs))
+            stack.url, stack.edge_pid = edge.url, edge.pid
+            stack.route = (
+                f"through the edge: {edge.url} (HAProxy, {EDGE_CONFIG.relative_to(REPO_ROOT)})"
+                f" -> gateway {gateway} ({processes})"
+            )
+            require_edge_in_front(stack)
         stack.hot_id, stack.ids_file = ids[0], write_ids(ids)
         trip = requests.post(
             f"{stack.url}/trip", json={"airport_from": ids[0], "airport_to": ids[1]}, timeout=30
@@ -556,7 +570,7 @@ RSS_BOUND_MB = 60.0
 
 
 def evaluate(results: Results) -> None:
-    if results.against_ours:
+    if results.ab:
         return  # the targets are against the tutorial's design, not against ourselves
     for target in TARGETS:
         if target.case not in results.samples or (target.against or target.case) not in (
@@ -631,10 +645,11 @@ def print_report(results: Results) -> None:
     print(f"\n== {results.profile} run, {results.started}, load {results.machine['load']}")
     for stack, route in results.routes.items():
         print(f"{stack}: {route}")
-    if results.only or results.ours_environment or results.against_ours:
+    if results.only or results.ours_environment or results.ab:
         print(f"only cases with {results.only!r}; our stack with {results.ours_environment}")
-    if results.against_ours:
-        print(f"A/B: the 'base' columns are our stack with {results.against_ours}")
+    if results.ab:
+        edge = ", without the edge" if results.against_direct else ""
+        print(f"A/B: the 'base' columns are our stack with {results.against_ours}{edge}")
     header = (
         f"{'case':36} {'req/s ours':>10} {'base':>7} {'ratio':>6} {'spread':>10}"
         f" {'p50 ms':>7} {'base':>6} {'p99 ms':>7} {'base':>6} {'p99 ratio':>9}"
@@ -702,6 +717,11 @@ def main() -> None:
         help="A/B: compare with our own stack run with this environment, not the baseline",
     )
     parser.add_argument(
+        "--against-direct",
+        action="store_true",
+        help="A/B: compare with our own stack without the edge (what the edge costs)",
+    )
+    parser.add_argument(
         "--ours-env",
         action="append",
         default=[],
@@ -722,21 +742,29 @@ def main() -> None:
         profile="smoke"
         if args.smoke
         else "partial"
-        if args.only or environment or against
+        if args.only or environment or against or args.against_direct
         else "full",
         started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
         ours_environment=environment,
         against_ours=against,
+        against_direct=args.against_direct,
         only=args.only,
     )
     load_before = os.getloadavg()
     redis_url = local_redis_url()
     started = time.monotonic()
-    # In an A/B the "baseline" column is our stack run with the --against-ours environment.
+    # In an A/B the "baseline" column is our stack run with the --against-ours environment
+    # (or without the edge).
     second = (
-        our_stack(redis_url, profile.cold_ids, name="baseline", **against)
-        if against
+        our_stack(
+            redis_url,
+            profile.cold_ids,
+            name="baseline",
+            through_edge=not args.against_direct,
+            **against,
+        )
+        if results.ab
         else baseline_stack(redis_url, profile.cold_ids)
     )
     with second as baseline, our_stack(redis_url, profile.cold_ids, **environment) as ours:
