@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class HostileRun:
     check: str
     expected: str  # the error code it should get
     answer: str  # the status and error code it got, sent alone
+    alone_ms: float  # how long that one refusal took
     refused: Sample  # CLIENTS connections sending it at once; CPU per refusal
     health: Sample  # GET /health meanwhile
 
@@ -133,13 +135,16 @@ class HostileResults:
     runs: dict[str, HostileRun] = field(default_factory=dict)
 
 
-def answer_to(url: str, body: bytes) -> tuple[int, str]:
+def answer_to(url: str, body: bytes) -> tuple[int, str, float]:
+    """The status and error code ``body`` gets, and how many ms that took."""
+    started = time.perf_counter()
     response = requests.post(f"{url}{PATH}", data=body, headers=JSON, timeout=30)
+    elapsed_ms = (time.perf_counter() - started) * 1000
     try:
         code = response.json().get("error", "")
     except ValueError:
         code = "(no JSON)"
-    return response.status_code, code
+    return response.status_code, code, elapsed_ms
 
 
 def measure_hostile_bodies(
@@ -149,7 +154,7 @@ def measure_hostile_bodies(
     what no smoke run may see goes to ``problem``."""
     limit = body_limit()
     bodies = worst_bodies(limit)
-    status, code = answer_to(url, bodies[0].body + b" ")
+    status, code, _ = answer_to(url, bodies[0].body + b" ")
     results = HostileResults(limit, f"{status} {code}")
     if (status, code) != (413, "BODY_TOO_LARGE"):
         problem(f"a body of {limit + 1} bytes: {status} {code}, not 413 BODY_TOO_LARGE")
@@ -160,7 +165,7 @@ def measure_hostile_bodies(
         problem(found)
     with tempfile.TemporaryDirectory(prefix="bench-bodies-") as scratch:
         for number, hostile in enumerate(bodies):
-            status, code = answer_to(url, hostile.body)
+            status, code, alone_ms = answer_to(url, hostile.body)
             if (status, code) != (400, hostile.error):
                 problem(f"{hostile.name}: {status} {code}, not 400 {hostile.error}")
             path = Path(scratch) / f"{number}.body"
@@ -169,8 +174,9 @@ def measure_hostile_bodies(
             with ThreadPoolExecutor(1) as alongside:
                 health = alongside.submit(run_wrk, url, HEALTH, seconds)
                 refused = with_cpu(cpu_groups, partial(run_wrk, url, case, seconds))
+                answer = f"{status} {code}"
                 run = HostileRun(
-                    hostile.check, hostile.error, f"{status} {code}", refused, health.result()
+                    hostile.check, hostile.error, answer, alone_ms, refused, health.result()
                 )
             results.runs[hostile.name] = run
             print(f"{hostile.name:40} {format_sample(run.refused)}", flush=True)
@@ -182,6 +188,13 @@ def measure_hostile_bodies(
     return results
 
 
+def latencies(sample: Sample) -> str:
+    """p50 and p99 (ms), or how long not one request finished (the quadratic check's mark)."""
+    if not sample.requests:
+        return f"{f'none in {sample.seconds:.0f} s':>15}"
+    return f"{sample.p50_ms:7.2f} {sample.p99_ms:7.2f}"
+
+
 def print_hostile(results: HostileResults) -> None:
     """Medians of each body's refusals and of /health meanwhile (no bound asserted)."""
     print(
@@ -189,18 +202,20 @@ def print_hostile(results: HostileResults) -> None:
         f" POST {PATH} from {CLIENTS} connections, {HEALTH.name} alongside"
     )
     print(
-        f"{'body':40} {'check':22} {'answer':20} {'refused/s':>9} {'p50 ms':>7} {'p99 ms':>7}"
-        f" {'CPU ms':>6} {'edge':>5} {'health p50':>10} {'p99':>7}"
+        f"{'body':40} {'check':22} {'answer':20} {'alone':>6} {'refused/s':>9} {'p50 ms':>7}"
+        f" {'p99 ms':>7} {'CPU ms':>6} {'edge':>5} {'health p50':>10} {'p99':>7}"
     )
     if results.health_alone is not None:
-        alone = results.health_alone
-        print(f"{'(none: /health alone)':122} {alone.p50_ms:10.2f} {alone.p99_ms:7.2f}")
+        print(f"{'(none: /health alone)':129} {latencies(results.health_alone):>18}")
     for name, run in results.runs.items():
-        refused, cpu = run.refused, run.refused.cpu_us
+        refused = run.refused
+        cpu = {group: f"{us / 1000:.2f}" for group, us in refused.cpu_us.items()}
         print(
-            f"{name:40} {run.check:22} {run.answer:20} {refused.rps:9.0f}"
-            f" {refused.p50_ms:7.2f} {refused.p99_ms:7.2f}"
-            f" {cpu.get('services', 0) / 1000:6.2f} {cpu.get('edge', 0) / 1000:5.2f}"
-            f" {run.health.p50_ms:10.2f} {run.health.p99_ms:7.2f}"
+            f"{name:40} {run.check:22} {run.answer:20} {run.alone_ms:6.1f} {refused.rps:9.0f}"
+            f" {latencies(refused)} {cpu.get('services', '-'):>6} {cpu.get('edge', '-'):>5}"
+            f" {latencies(run.health):>18}"
         )
-    print("CPU ms: the services' CPU per refusal (the /health probes' in it); edge: HAProxy's")
+    print(
+        "alone: ms for one refusal, sent alone; CPU ms: the services' CPU per refusal"
+        " (the /health probes' in it); edge: HAProxy's"
+    )
