@@ -35,8 +35,9 @@ def write_chart(targets: list[dict[str, Any]], title: str, path: Path) -> None:
         )
         axes.vlines(target["bound"], row - 0.4, row + 0.4, colors="black", linewidths=2)
         sign = ">=" if target["at_least"] else "<="
+        verdict = "holds" if target["holds"] else "NOT HELD"
         axes.annotate(
-            f"{ratio:.2f}x (target {sign} {target['bound']}x)",
+            f"{ratio:.2f}x (target {sign} {target['bound']}x: {verdict})",
             (max(1, ratio, target["bound"], *rounds), row),
             xytext=(6, 0),
             textcoords="offset points",
@@ -55,7 +56,7 @@ def write_chart(targets: list[dict[str, Any]], title: str, path: Path) -> None:
     axes.axvline(1, color="#888888", linewidth=1)
     low = min(min(target["rounds"]) for target in drawn)
     high = max(max(max(target["rounds"]), target["bound"]) for target in drawn)
-    axes.set_xlim(min(low, 1) / 1.5, max(high, 1) * 3)
+    axes.set_xlim(min(low, 1) / 1.5, max(high, 1) * 5)  # room for the labels
     axes.set_xlabel("ours / baseline (log scale; 1 = the baseline, black line = target)")
     axes.set_title(title, fontsize=10)
     figure.savefig(path, dpi=100)
