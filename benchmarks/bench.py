@@ -1,16 +1,23 @@
 """Our stack against the Nameko tutorial's design, measured in one run, interleaved.
 
 `nox -s bench` starts both side by side (each its own RabbitMQ vhost, Redis key
-prefix and port; the baseline is benchmarks/baseline/tutorial.py), pre-creates
-airports in both, then drives every case with wrk (benchmarks/case.lua) for a
-fixed duration, for several rounds. Within a round each stack's run of a case is cut
-into one-second slices taken in turn (ours, baseline, baseline, ours, ...) and pooled,
-so a drift in the machine's speed hits both alike. Every figure is reported as a
-ratio against the baseline's figure from the same round; the table says for each
-target whether it holds, and the whole run is written as JSON under benchmarks/results/.
+prefix and port): ours through the production path, the real edge (HAProxy running
+deploy/edge/haproxy.cfg, as service_testing.edge starts it for the tests) in front of
+the devstack's gateway; the baseline (benchmarks/baseline/tutorial.py) direct, as a
+tutorial user runs it. It pre-creates airports in both, then drives every case with
+wrk (benchmarks/case.lua) for a fixed duration, for several rounds. Within a round
+each stack's run of a case is cut into one-second slices taken in turn (ours,
+baseline, baseline, ours, ...) and pooled, so a drift in the machine's speed hits
+both alike. Every figure is reported as a ratio against the baseline's figure from
+the same round; the table says for each target whether it holds. Then the worst
+bodies each body check can be sent (benchmarks/hostile_bodies.py) go to our stack
+in parallel while /health is timed. A full run is written to benchmarks/results/
+(JSON and a chart, replacing the previous ones: the history is in git).
 
 `nox -s bench -- --smoke` (the CI session `bench-smoke`) runs the same code with
-tiny counts and durations: it proves the bench works, and asserts nothing on time.
+tiny counts and durations, writing only to its scratch directory: it proves the
+bench works and fails when a case served nothing or anything but the answers it
+expects (no timing is asserted).
 """
 
 from __future__ import annotations
@@ -26,7 +33,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -34,6 +40,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -41,22 +48,34 @@ import requests
 from airports.store import AirportStore
 from contracts.airports.v1 import Airport
 from messages.store import MessageStore
+from service_testing.edge import EDGE_CONFIG, running_edge
 from service_testing.local_brokers import local_amqp_uri, local_rabbit_api_uri, local_redis_url
 from service_testing.ports import free_port
 from service_testing.redis_keys import deleting_keys
 from service_testing.services import REPO_ROOT
 from service_testing.vhosts import throwaway_vhost
 
+# tools/ for the devstack's isolated runner; the bench's own modules sit beside this file.
 sys.path.insert(0, str(REPO_ROOT / "tools"))
+from chart import write_chart
+from hostile_bodies import HOSTILE_CASE, HostileResults, measure_hostile_bodies, print_hostile
 from isolated_stack import isolated_stack
+from load import Case, Sample, format_sample, pooled, problems, run_wrk, with_cpu
 
 BENCH = REPO_ROOT / "benchmarks"
-RESULTS = BENCH / "results"
+RESULTS = BENCH / "results"  # the latest full run only
 BASELINE_DIR = BENCH / "baseline"
 READY_TIMEOUT_SECONDS = 120
 # Live messages stay for the whole run (the default 60 s would expire the listing's).
 MESSAGE_TTL_SECONDS = "3600"
-WRK_TIMEOUT = "5s"
+OURS_ENVIRONMENT = {
+    # The edge connects from 127.0.0.1: the gateway believes its X-Forwarded-For, as
+    # compose's gateway believes the edge's (TRUSTED_PROXIES: edge).
+    "TRUSTED_PROXIES": "127.0.0.1",
+    # Every wrk connection is one client address: a bucket that never empties keeps
+    # POST /messages a write (the limiter's Redis script still runs), not a flood of 429s.
+    "MESSAGE_RATE_LIMIT_BURST": "1000000000",
+}
 WRITERS = 16  # concurrent writers filling the message list
 PING_CASE = "airports.ping RPC, 1 caller"
 LISTING_CASE = "GET /messages?limit=50"
@@ -71,6 +90,7 @@ class Profile:
     ping_calls: int
     settle_s: float
     slices: int  # each stack's run of a paired case, cut into this many, taken in turn
+    hostile_s: int  # each worst body's run, /health timed alongside
     only: str = ""  # run only the cases whose name contains this (A/B runs of one lever)
 
     def selected(self, case: str) -> bool:
@@ -85,6 +105,7 @@ FULL = Profile(
     ping_calls=500,
     settle_s=1.0,
     slices=5,
+    hostile_s=3,
 )
 SMOKE = Profile(
     duration_s=1,
@@ -94,19 +115,8 @@ SMOKE = Profile(
     ping_calls=20,
     settle_s=0.2,
     slices=1,
+    hostile_s=1,
 )
-
-
-@dataclass(frozen=True)
-class Case:
-    """One wrk run: ``path`` (+ a random id from ``ids`` per request) at ``connections``."""
-
-    name: str
-    connections: int
-    path: str
-    method: str = "GET"
-    body: str | None = None
-    ids: str | None = None  # "cold": the stack's file of pre-created ids
 
 
 @dataclass
@@ -114,29 +124,19 @@ class Stack:
     name: str
     url: str
     amqp_uri: str
-    pids: list[int]
+    pids: list[int]  # the service processes
     ready_s: float
+    route: str  # how a request reaches the stack (printed above the table)
+    edge_pid: int | None = None
     hot_id: str = ""
     ids_file: str = ""
     trip_body: str = ""
     messages: MessageStore | None = None  # ours: writes live messages for the listing
 
-
-@dataclass
-class Sample:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-    non_2xx: int
-    socket_errors: int
-    requests: int = 0
-    # CPU time per request (us) of each group of processes while the case ran: the
-    # stack's services, and the local broker and Redis (shared; one stack is loaded at
-    # a time). Less noisy than latency on a shared machine, and it says where time goes.
-    cpu_us: dict[str, float] = field(default_factory=dict)
-    seconds: float = 0.0
-    # Every latency recorded (us -> requests), to pool slices exactly; not written out.
-    latency_us: Counter[int] = field(default_factory=Counter, repr=False)
+    def cpu_groups(self) -> dict[str, list[int]]:
+        """The stack's own processes whose CPU time is read around a case."""
+        edge = {"edge": [self.edge_pid]} if self.edge_pid is not None else {}
+        return {"services": self.pids, **edge}
 
 
 @dataclass
@@ -152,94 +152,23 @@ class Results:
     targets: list[dict[str, object]] = field(default_factory=list)
     ours_environment: dict[str, str] = field(default_factory=dict)
     against_ours: dict[str, str] = field(default_factory=dict)
+    against_direct: bool = False  # the A/B's side has no edge in front
+
+    @property
+    def ab(self) -> bool:
+        """The "baseline" columns are our own stack (changed), not the tutorial's."""
+        return bool(self.against_ours) or self.against_direct
+
     only: str = ""
+    routes: dict[str, str] = field(default_factory=dict)
+    hostile: HostileResults | None = None
+    problems: list[str] = field(default_factory=list)  # what a smoke run fails on
 
     def add(self, stack: str, case: str, sample: Sample) -> None:
         self.samples.setdefault(case, {}).setdefault(stack, []).append(sample)
 
 
-# --- load ---------------------------------------------------------------------------
-
-RESULT_LINE = re.compile(r"^BENCH_RESULT (\{.*\})$", re.MULTILINE)
-
-
-def run_wrk(url: str, case: Case, duration_s: int) -> Sample:
-    env = {**os.environ, "BENCH_METHOD": case.method, "BENCH_PATH": case.path}
-    if case.body is not None:
-        env["BENCH_BODY"] = case.body
-    if case.ids is not None:
-        env["BENCH_IDS"] = case.ids
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{case.connections}",
-        f"-d{duration_s}s",
-        "--timeout",
-        WRK_TIMEOUT,
-        "-s",
-        str(BENCH / "case.lua"),
-        url,
-    ]
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=duration_s + 60, check=True
-    )
-    found = RESULT_LINE.search(done.stdout)
-    if found is None:
-        raise RuntimeError(f"wrk printed no result: {done.stdout}\n{done.stderr}")
-    raw = json.loads(found.group(1))
-    return Sample(
-        rps=raw["requests"] / (raw["duration_us"] / 1e6),
-        p50_ms=raw["p50_us"] / 1000,
-        p99_ms=raw["p99_us"] / 1000,
-        non_2xx=raw["non_2xx"],
-        socket_errors=raw["socket_errors"],
-        requests=raw["requests"],
-        seconds=raw["duration_us"] / 1e6,
-        latency_us=Counter(dict(raw["latency_us"])),
-    )
-
-
-def percentile_ms(latency_us: Counter[int], fraction: float) -> float:
-    """The latency below which ``fraction`` of the requests finished."""
-    total, seen = latency_us.total(), 0
-    for value in sorted(latency_us):
-        seen += latency_us[value]
-        if seen >= fraction * total:
-            return value / 1000
-    return float("nan")  # no request finished
-
-
-def pooled(slices: list[Sample]) -> Sample:
-    """One sample from several runs of a case: their requests and latencies together."""
-    latency_us = sum((s.latency_us for s in slices), Counter())
-    requests = sum(s.requests for s in slices)
-    seconds = sum(s.seconds for s in slices)
-    groups = {group for s in slices for group in s.cpu_us}
-    return Sample(
-        rps=requests / seconds if seconds else 0.0,
-        p50_ms=percentile_ms(latency_us, 0.50),
-        p99_ms=percentile_ms(latency_us, 0.99),
-        non_2xx=sum(s.non_2xx for s in slices),
-        socket_errors=sum(s.socket_errors for s in slices),
-        requests=requests,
-        cpu_us={
-            group: sum(s.cpu_us.get(group, 0.0) * s.requests for s in slices) / requests
-            for group in groups
-        }
-        if requests
-        else {},
-        seconds=seconds,
-        latency_us=latency_us,
-    )
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SHARED_COMMANDS = {"broker": "beam.smp", "redis": "redis-server"}
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
 def pid_cgroup(pid: str) -> str:
@@ -269,15 +198,7 @@ def shared_processes() -> dict[str, list[int]]:
 
 def run_case(stack: Stack, case: Case, duration_s: int, shared: dict[str, list[int]]) -> Sample:
     """One wrk run, with the CPU time each group of processes spent per request."""
-    groups = {"services": stack.pids, **shared}
-    before = {group: sum(map(cpu_seconds, pids)) for group, pids in groups.items()}
-    sample = run_wrk(stack.url, case, duration_s)
-    if sample.requests:
-        sample.cpu_us = {
-            group: (sum(map(cpu_seconds, pids)) - before[group]) / sample.requests * 1e6
-            for group, pids in groups.items()
-        }
-    return sample
+    return with_cpu({**stack.cpu_groups(), **shared}, lambda: run_wrk(stack.url, case, duration_s))
 
 
 def rpc_ping(amqp_uri: str, calls: int) -> dict[str, float]:
@@ -338,8 +259,14 @@ def wait_for(check: Callable[[], bool], what: str) -> None:
 
 @contextmanager
 def our_stack(
-    redis_url: str, airports: int, name: str = "ours", **environment: str
+    redis_url: str,
+    airports: int,
+    name: str = "ours",
+    through_edge: bool = True,
+    **environment: str,
 ) -> Iterator[Stack]:
+    """The devstack behind the real edge: every request of the bench crosses HAProxy
+    (``through_edge=False``: the gateway direct, to A/B what the edge costs)."""
     with ExitStack() as cleanup:
         # Our own vhost and prefix (they override isolated_stack's), so the bench can
         # write through the stores and call the services' RPC itself.
@@ -353,12 +280,30 @@ def our_stack(
                 AMQP_URI=amqp_uri,
                 REDIS_KEY_PREFIX=prefix,
                 MESSAGE_TTL_SECONDS=MESSAGE_TTL_SECONDS,
-                **environment,
+                **{**OURS_ENVIRONMENT, **environment},
             )
         )
+        gateway = urlsplit(running.url).netloc
+        processes = f"{len(running.service_pids)} service processes"
         # From the first service's start (the devstack's figure: a first run's install of
         # the services' venvs is not start-up time).
-        stack = Stack(name, running.url, amqp_uri, running.service_pids, running.ready_seconds)
+        stack = Stack(
+            name,
+            running.url,
+            amqp_uri,
+            running.service_pids,
+            running.ready_seconds,
+            f"direct: gateway {gateway}, no edge ({processes})",
+        )
+        if through_edge:
+            logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-edge-")))
+            edge = cleanup.enter_context(running_edge(gateway, logs))
+            stack.url, stack.edge_pid = edge.url, edge.pid
+            stack.route = (
+                f"through the edge: {edge.url} (HAProxy, {EDGE_CONFIG.relative_to(REPO_ROOT)})"
+                f" -> gateway {gateway} ({processes})"
+            )
+            require_edge_in_front(stack)
         stack.hot_id, stack.ids_file = ids[0], write_ids(ids)
         trip = requests.post(
             f"{stack.url}/trip", json={"airport_from": ids[0], "airport_to": ids[1]}, timeout=30
@@ -424,7 +369,8 @@ def baseline_stack(redis_url: str, airports: int) -> Iterator[Stack]:
                 lambda: requests.get(f"{url}/airport/{ids[0]}", timeout=2).status_code == 200,
                 "the baseline stack",
             )
-            stack = Stack("baseline", url, amqp_uri, [p.pid for p in processes], 0.0)
+            route = f"direct: {url} (nameko run, the tutorial's gateway)"
+            stack = Stack("baseline", url, amqp_uri, [p.pid for p in processes], 0.0, route)
             stack.ready_s = time.monotonic() - started
             stack.hot_id, stack.ids_file = ids[0], write_ids(ids)
             yield stack
@@ -439,6 +385,16 @@ def baseline_stack(redis_url: str, airports: int) -> Iterator[Stack]:
                     process.wait()
             if "stack" in locals():
                 os.unlink(stack.ids_file)
+
+
+EDGE_ONLY_HEADER = "X-Frame-Options"  # set by deploy/edge/haproxy.cfg, never by the gateway
+
+
+def require_edge_in_front(stack: Stack) -> None:
+    """Proof that the stack's URL is the edge's: a header only the edge writes."""
+    answer = requests.get(f"{stack.url}/health", timeout=10)
+    if answer.status_code != 200 or EDGE_ONLY_HEADER not in answer.headers:
+        raise RuntimeError(f"{stack.url} is not the edge: {answer.status_code} {answer.headers}")
 
 
 SERVICE_TARGET = re.compile(rb"[\w.]+:\w+")  # nameko run's "module:Class"
@@ -483,9 +439,9 @@ def our_cases(stack: Stack) -> list[Case]:
 
 
 def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Results) -> None:
-    shared = shared_processes()
     for number in range(profile.rounds):
         print(f"\n--- round {number + 1}/{profile.rounds}", flush=True)
+        shared = shared_processes()  # listed again: a broker's helper processes come and go
         pairs = zip(paired_cases(ours), paired_cases(baseline), strict=True)
         if baseline.trip_body:  # an A/B of our stack against itself: every case is paired
             pairs = zip(
@@ -498,12 +454,14 @@ def measure_rounds(ours: Stack, baseline: Stack, profile: Profile, results: Resu
             taken = run_interleaved(pair, profile, shared, number)
             for (stack, case), sample in zip(pair, taken, strict=True):
                 results.add(stack.name, case.name, sample)
+                results.problems += problems(f"{stack.name} {case.name}", sample)
                 print(f"{stack.name:9} {case.name:36} {format_sample(sample)}", flush=True)
             time.sleep(profile.settle_s)
         unpaired = () if baseline.trip_body else our_cases(ours)
         for case in filter(lambda case: profile.selected(case.name), unpaired):
             sample = run_case(ours, case, profile.duration_s, shared)
             results.add(ours.name, case.name, sample)
+            results.problems += problems(f"{ours.name} {case.name}", sample)
             print(f"{ours.name:9} {case.name:36} {format_sample(sample)}", flush=True)
             time.sleep(profile.settle_s)
         for stack in (ours, baseline) if profile.selected(PING_CASE) else ():
@@ -553,18 +511,12 @@ def measure_listing(ours: Stack, profile: Profile, results: Results) -> None:
         for _ in range(profile.rounds):
             sample = run_wrk(ours.url, case, profile.duration_s)
             results.listing.setdefault(str(size), []).append(sample)
+            results.problems += problems(f"{ours.name} {case.name}", sample)
             print(f"{ours.name:9} {case.name:36} {format_sample(sample)}", flush=True)
             time.sleep(profile.settle_s)
 
 
 # --- report -------------------------------------------------------------------------
-
-
-def format_sample(sample: Sample) -> str:
-    errors = f"  non-2xx {sample.non_2xx}" if sample.non_2xx else ""
-    errors += f"  socket errors {sample.socket_errors}" if sample.socket_errors else ""
-    latency = f"p50 {sample.p50_ms:7.2f} ms  p99 {sample.p99_ms:7.2f} ms"
-    return f"{sample.rps:8.0f} req/s  {latency}{errors}"
 
 
 def median_of(samples: list[Sample], metric: str) -> float:
@@ -618,7 +570,7 @@ RSS_BOUND_MB = 60.0
 
 
 def evaluate(results: Results) -> None:
-    if results.against_ours:
+    if results.ab:
         return  # the targets are against the tutorial's design, not against ourselves
     for target in TARGETS:
         if target.case not in results.samples or (target.against or target.case) not in (
@@ -635,6 +587,12 @@ def evaluate(results: Results) -> None:
                 "target": f"{target.name} {'>=' if target.at_least else '<='} {target.bound}x",
                 "measured": f"{value:.2f}x (rounds {spread(per_round)})",
                 "holds": holds,
+                # for the chart: the ratio against the baseline, its rounds and its bound
+                "name": target.name,
+                "ratio": value,
+                "rounds": per_round,
+                "bound": target.bound,
+                "at_least": target.at_least,
             }
         )
     sizes = list(results.listing)
@@ -667,8 +625,9 @@ def median_cpu(samples: list[Sample], group: str) -> str:
 
 
 def print_cpu(results: Results) -> None:
-    """CPU time per request of each stack's services and of the shared broker and Redis."""
-    groups = ("services", *SHARED_COMMANDS)
+    """CPU time per request of each stack's services, of our edge and of the shared
+    broker and Redis."""
+    groups = ("services", "edge", *SHARED_COMMANDS)
     stacks = ("ours", "baseline")
     width = 9 * len(groups)
     print(f"\n{'CPU us per request (medians)':36}" + "".join(f"{s:>{width}}" for s in stacks))
@@ -684,10 +643,13 @@ def print_cpu(results: Results) -> None:
 
 def print_report(results: Results) -> None:
     print(f"\n== {results.profile} run, {results.started}, load {results.machine['load']}")
-    if results.only or results.ours_environment or results.against_ours:
+    for stack, route in results.routes.items():
+        print(f"{stack}: {route}")
+    if results.only or results.ours_environment or results.ab:
         print(f"only cases with {results.only!r}; our stack with {results.ours_environment}")
-    if results.against_ours:
-        print(f"A/B: the 'base' columns are our stack with {results.against_ours}")
+    if results.ab:
+        edge = ", without the edge" if results.against_direct else ""
+        print(f"A/B: the 'base' columns are our stack with {results.against_ours}{edge}")
     header = (
         f"{'case':36} {'req/s ours':>10} {'base':>7} {'ratio':>6} {'spread':>10}"
         f" {'p50 ms':>7} {'base':>6} {'p99 ms':>7} {'base':>6} {'p99 ratio':>9}"
@@ -729,9 +691,13 @@ def print_report(results: Results) -> None:
         for moment, sizes in moments.items():
             listed = ", ".join(f"{name} {mb:.1f}" for name, mb in sizes.items())
             print(f"RSS MB {stack}, {moment}: {listed}")
+    if results.hostile is not None:
+        print_hostile(results.hostile)
     print(f"\n{'target':66} {'measured':26} holds")
     for target in results.targets:
         print(f"{target['target']:66} {target['measured']:26} {'yes' if target['holds'] else 'NO'}")
+    for problem in results.problems:
+        print(f"PROBLEM: {problem}")
 
 
 def without_latencies(items: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -751,11 +717,22 @@ def main() -> None:
         help="A/B: compare with our own stack run with this environment, not the baseline",
     )
     parser.add_argument(
+        "--against-direct",
+        action="store_true",
+        help="A/B: compare with our own stack without the edge (what the edge costs)",
+    )
+    parser.add_argument(
         "--ours-env",
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="environment for our stack (turn one change off to measure it)",
+    )
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "bench",
+        help="where every run but a full one writes its JSON and chart",
     )
     args = parser.parse_args()
     profile = replace(SMOKE if args.smoke else FULL, only=args.only)
@@ -765,21 +742,29 @@ def main() -> None:
         profile="smoke"
         if args.smoke
         else "partial"
-        if args.only or environment or against
+        if args.only or environment or against or args.against_direct
         else "full",
         started=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         machine={"cpus": os.cpu_count(), "python": platform.python_version()},
         ours_environment=environment,
         against_ours=against,
+        against_direct=args.against_direct,
         only=args.only,
     )
     load_before = os.getloadavg()
     redis_url = local_redis_url()
     started = time.monotonic()
-    # In an A/B the "baseline" column is our stack run with the --against-ours environment.
+    # In an A/B the "baseline" column is our stack run with the --against-ours environment
+    # (or without the edge).
     second = (
-        our_stack(redis_url, profile.cold_ids, name="baseline", **against)
-        if against
+        our_stack(
+            redis_url,
+            profile.cold_ids,
+            name="baseline",
+            through_edge=not args.against_direct,
+            **against,
+        )
+        if results.ab
         else baseline_stack(redis_url, profile.cold_ids)
     )
     with second as baseline, our_stack(redis_url, profile.cold_ids, **environment) as ours:
@@ -788,11 +773,17 @@ def main() -> None:
         results.rss_mb = {
             stack.name: {"idle after start": rss_by_process(stack)} for stack in (ours, baseline)
         }
+        results.routes = {stack.name: stack.route for stack in (ours, baseline)}
         measure_listing(ours, profile, results)
         measure_rounds(ours, baseline, profile, results)
         time.sleep(profile.settle_s * 3)
         for stack in (ours, baseline):
             results.rss_mb[stack.name]["idle after load"] = rss_by_process(stack)
+        # Last: the RSS above is after the ordinary load only.
+        if profile.selected(HOSTILE_CASE):
+            results.hostile = measure_hostile_bodies(
+                ours.url, ours.cpu_groups(), profile.hostile_s, results.problems.append
+            )
     results.machine["load"] = {
         "loadavg before": [round(x, 2) for x in load_before],
         "loadavg after": [round(x, 2) for x in os.getloadavg()],
@@ -800,11 +791,27 @@ def main() -> None:
     }
     evaluate(results)
     print_report(results)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"{results.started.replace(':', '')}-{results.profile}.json"
+    write_results(results, RESULTS if results.profile == "full" else args.scratch)
+    if args.smoke and results.problems:
+        sys.exit(f"bench-smoke failed: see the {len(results.problems)} PROBLEM lines above")
+
+
+def write_results(results: Results, directory: Path) -> None:
+    """The run as JSON and its targets as a chart, replacing the last ones in ``directory``
+    (a full run's in benchmarks/results/: their history is git's)."""
+    directory.mkdir(parents=True, exist_ok=True)
     written = asdict(results, dict_factory=without_latencies)
-    out.write_text(json.dumps(written, indent=2) + "\n")
-    print(f"\nwritten: {out.relative_to(REPO_ROOT)}")
+    data = directory / f"latest-{results.profile}.json"
+    data.write_text(json.dumps(written, indent=2) + "\n")
+    print(f"\nwritten: {data}")
+    if any("ratio" in target for target in results.targets):
+        chart = data.with_suffix(".png")
+        title = (
+            f"{results.profile} run {results.started}: ours (through the edge) /"
+            " the tutorial's design (direct)"
+        )
+        write_chart(results.targets, title, chart)
+        print(f"written: {chart}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ meanwhile, samples every service process with ``py-spy record --format raw``;
 then prints per process its CPU share (from /proc) and the frames that hold the
 most samples, inclusive (a frame and everything it calls) and by leaf.
 
-    nox -s profile -- --case "GET /airport/<id> cold, 50 conns" --seconds 15
+    .nox/bench/bin/python benchmarks/profile_stack.py --case "GET /airport/<id> cold, 50 conns"
+
+Our stack is the bench's, behind the real edge: the edge (HAProxy, no Python for
+py-spy to sample) gets its CPU share only.
 """
 
 from __future__ import annotations
@@ -19,16 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench import (
-    FULL,
-    Case,
-    cpu_seconds,
-    our_cases,
-    our_stack,
-    paired_cases,
-    rss_by_process,
-    run_wrk,
-)
+from bench import FULL, our_cases, our_stack, paired_cases, rss_by_process
+from load import Case, cpu_seconds, run_wrk
 
 from service_testing.local_brokers import local_redis_url
 
@@ -71,7 +66,8 @@ def main() -> None:
         )
         load.start()
         time.sleep(3)
-        before = {pid: cpu_seconds(pid) for pid in stack.pids}
+        watched = [*stack.pids, stack.edge_pid] if stack.edge_pid else stack.pids
+        before = cpu_seconds(watched)
         spies = {
             pid: subprocess.Popen(
                 [
@@ -96,12 +92,18 @@ def main() -> None:
         }
         for spy in spies.values():
             spy.wait(timeout=args.seconds + 60)
-        after = {pid: cpu_seconds(pid) for pid in stack.pids}
+        after = cpu_seconds(watched)
         load.join(timeout=60)
 
     print(f"\n== {args.case}, {args.seconds} s, load {os.getloadavg()}")
+    if stack.edge_pid in after:
+        share = (after[stack.edge_pid] - before[stack.edge_pid]) / args.seconds
+        print(f"\n## edge (HAProxy, {stack.edge_pid}): {share:.0%} of a core")
     for pid in spies:
         name = next(n for n in names if n.endswith(f"({pid})"))
+        if pid not in after:
+            print(f"\n## {name}: exited during the profile")
+            continue
         share = (after[pid] - before[pid]) / args.seconds
         total, inclusive, leaf = summarise(out / f"{pid}.raw")
         print(f"\n## {name}: {share:.0%} of a core, {total} samples")

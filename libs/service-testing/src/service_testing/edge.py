@@ -37,6 +37,7 @@ class Edge:
     port: int
     internal_url: str  # /metrics (the edge's Prometheus exporter) and /health
     log_path: Path
+    pid: int  # HAProxy's process (the bench reads its CPU time)
 
     def log(self) -> str:
         """Everything HAProxy wrote: its start-up lines and one line per request."""
@@ -67,7 +68,6 @@ def running_edge(gateway: str, log_dir: Path, **settings: str) -> Iterator[Edge]
         **settings,
     }
     log_path = log_dir / f"edge-{port}.log"
-    edge = Edge(f"http://127.0.0.1:{port}", port, f"http://127.0.0.1:{internal_port}", log_path)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [HAPROXY, "-db", "-f", str(EDGE_CONFIG)],
@@ -75,6 +75,8 @@ def running_edge(gateway: str, log_dir: Path, **settings: str) -> Iterator[Edge]
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    internal_url = f"http://127.0.0.1:{internal_port}"
+    edge = Edge(f"http://127.0.0.1:{port}", port, internal_url, log_path, process.pid)
     try:
 
         def listening() -> bool:
