@@ -46,6 +46,9 @@ REDIS_REPLICA_ACK_TIMEOUT_MS = Setting(
     1000,
     "how long a write waits for its replicas before it is a 503",
     minimum=1,
+    # Below the store's socket timeout (service_runtime.store, 5 s): a WAIT that outlasted it
+    # would end as a socket timeout, which redis-py retries by sending the write again.
+    maximum=4000,
 )
 # The commands this project writes records with (a script's EVAL(SHA) included; a
 # pipeline or MULTI waits when any of its commands is one). Reads never wait, so they keep
