@@ -30,7 +30,8 @@ COPY services/healthcheck.py services/container_env.py /app/
 # Every setting comes from the environment through config.yaml's ${VAR:default};
 # in a container the web server (gateway) must listen beyond loopback.
 # EVENTLET_NO_GREENDNS: eventlet's green resolver (dnspython) costs ~14 MB per process;
-# names are resolved only when connecting to RabbitMQ and Redis (Docker's own DNS).
+# the runner resolves names with the system resolver off the eventlet hub instead
+# (service_runtime.name_lookup), so a vanished name never freezes a process.
 # RUNNER starts the service: service_runtime.serve is `nameko run` with the project's
 # logging and without nameko's pkg_resources import (about 12 MB less per process); a
 # release older than it is built with --build-arg RUNNER=nameko.

@@ -59,8 +59,10 @@ def environment(environ: Mapping[str, str]) -> dict[str, str]:
         raise ConfigurationError(f"{named[0]} is set without its pair: set both or neither")
     if not env.get("AMQP_URI"):
         raise ConfigurationError("the AMQP secret files need AMQP_URI (the broker's address)")
-    env["AMQP_URI"] = with_credentials(
-        env["AMQP_URI"], read_secret(USER_FILE, env), read_secret(PASSWORD_FILE, env)
+    user, password = read_secret(USER_FILE, env), read_secret(PASSWORD_FILE, env)
+    # A cluster's nodes as kombu's failover list: "pyamqp://rabbitmq1/;pyamqp://rabbitmq2/".
+    env["AMQP_URI"] = ";".join(
+        with_credentials(node, user, password) for node in env["AMQP_URI"].split(";")
     )
     return env
 

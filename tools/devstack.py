@@ -51,8 +51,8 @@ VENVS = ROOT / ".venvs"
 SHARED_PACKAGES = ("contracts", "libs/service-runtime")
 READY_TIMEOUT_SECONDS = 60
 # eventlet's green DNS resolver (dnspython) costs each process ~14 MB of its ~75 MB;
-# the services resolve names only when they (re)connect to RabbitMQ and Redis, where
-# the system's resolver is fine. An explicit setting in the environment wins.
+# the runner resolves names with the system's resolver off the eventlet hub
+# (service_runtime.name_lookup). An explicit setting in the environment wins.
 SERVICE_ENVIRONMENT = {"EVENTLET_NO_GREENDNS": "yes"}
 DEFAULT_GATEWAY_PROCESSES = 2
 STOP_GRACE_SECONDS = 15

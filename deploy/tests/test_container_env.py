@@ -46,6 +46,14 @@ def test_credentials_in_the_uri_are_replaced_by_the_secrets(secret_files):
     assert container_env.environment(env)["AMQP_URI"] == "pyamqp://travel:s3cret@rabbitmq/"
 
 
+def test_every_node_of_a_failover_list_gets_the_secrets(secret_files):
+    nodes = "pyamqp://rabbitmq1:5672/;pyamqp://rabbitmq2:5672/"
+    env = {"AMQP_URI": nodes, **secret_files("travel", "s3cret")}
+    assert container_env.environment(env)["AMQP_URI"] == (
+        "pyamqp://travel:s3cret@rabbitmq1:5672/;pyamqp://travel:s3cret@rabbitmq2:5672/"
+    )
+
+
 def test_kombu_reads_back_exactly_the_secret_values(secret_files):
     kombu = pytest.importorskip("kombu")
     env = {"AMQP_URI": "pyamqp://rabbitmq:5672/", **secret_files("tr@vel", "p@ss:w/rd %")}

@@ -34,6 +34,8 @@ COMPOSE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 README = (REPO_ROOT / "deploy" / "kubernetes" / "README.md").read_text()
 CONTAINER_ENV = (REPO_ROOT / "services" / "container_env.py").read_text()
 RABBITMQ_ENV = (REPO_ROOT / "deploy" / "swarm" / "rabbitmq-env.conf").read_text()
+# The Kubernetes cluster's rabbitmq.conf, which names the environment its nodes read.
+RABBITMQ_CLUSTER_CONF = (REPO_ROOT / "deploy" / "rabbitmq" / "kubernetes.conf").read_text()
 EDGE_CONFIG = (REPO_ROOT / "deploy" / "edge" / "haproxy.cfg").read_text()
 OUR_IMAGE = re.compile(r"^travel/(?P<service>[a-z]+):")
 # The ports the project's processes listen on, each from where it is set.
@@ -43,6 +45,9 @@ GATEWAY_PORT = int(
 METRICS_PORT = int(COMPOSE["x-metrics-env"]["METRICS_PORT"])  # each RPC service's listener
 AMQP_PORT = 5672
 REDIS_PORT = 6379
+SENTINEL_PORT = 26379
+# Kubernetes only (compose runs no Sentinel): its probe, as the Redis one asks for PONG.
+SENTINEL_PROBE = ["sh", "-c", f"redis-cli -p {SENTINEL_PORT} ping | grep -qx PONG"]
 RABBITMQ_MANAGEMENT_PORT = 15672
 # The edge's listeners, from the defaults its configuration binds.
 EDGE_PORTS = {
@@ -113,7 +118,7 @@ def test_a_deployment_for_every_service_and_a_stateful_set_for_every_store():
     stateful = {r["metadata"]["name"] for _, r in RESOURCES if r["kind"] == "StatefulSet"}
     redis_per_service = {name for name in COMPOSE["services"] if name.startswith("redis-")}
     assert deployments == {*SERVICES, "edge"}
-    assert stateful == {"rabbitmq", *redis_per_service}
+    assert stateful == {"rabbitmq", "redis-sentinel", *redis_per_service}
     for _, resource in RESOURCES:
         if resource["kind"] == "StatefulSet":
             assert resource["spec"]["volumeClaimTemplates"], resource["metadata"]["name"]
@@ -133,7 +138,7 @@ def test_every_rpc_service_autoscales_and_every_service_has_a_disruption_budget(
                 resource["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
             )
     assert targets["HorizontalPodAutoscaler"] == set(SERVICES) - {"gateway"}
-    assert targets["PodDisruptionBudget"] == {*SERVICES, "edge"}
+    assert targets["PodDisruptionBudget"] == {*SERVICES, "edge", "rabbitmq"}
 
 
 @pytest.mark.parametrize(("name", "container"), containers(), ids=[n for n, _ in containers()])
@@ -145,6 +150,8 @@ def test_image_ports_and_probes_exist_in_the_project(name, container):
         assert service in SERVICES, f"{name}: no service {service!r} in the registry"
         expected_probe = image_healthcheck(service)
         expected_ports = {GATEWAY_PORT} if service == "gateway" else {METRICS_PORT}
+    elif container["name"] == "sentinel":
+        expected_probe, expected_ports = SENTINEL_PROBE, {SENTINEL_PORT}
     else:
         compose_service = compose_service_of(image)
         kind, *command = compose_service["healthcheck"]["test"]
@@ -175,7 +182,7 @@ def test_every_environment_variable_is_read_by_what_runs(name, container):
     elif container["image"].startswith("haproxy:"):
         readers = EDGE_CONFIG
     else:
-        readers = RABBITMQ_ENV  # the same variables the swarm's RabbitMQ gets
+        readers = RABBITMQ_ENV + RABBITMQ_CLUSTER_CONF  # as the swarm's, and the cluster's
     # A variable may also be read by another one's value (Kubernetes' $(NAME)).
     readers += " ".join(variable.get("value", "") for variable in container.get("env", []))
     for variable in container.get("env", []):

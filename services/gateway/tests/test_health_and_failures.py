@@ -13,7 +13,7 @@ from nameko.rpc import rpc
 
 from airports.service import AirportsService
 from contracts.errors import ServiceUnavailable
-from gateway.routes.health import READINESS_TIMEOUT
+from gateway.routes.health import OWN_REDIS, READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
 from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT, TimedServiceProxy
@@ -206,3 +206,14 @@ def test_gateways_own_redis_down_is_503_where_it_is_needed(start, http_session):
     assert_error(message, 503, "SERVICE_UNAVAILABLE")  # the rate limit cannot be checked
     assert_error(keyed, 503, "SERVICE_UNAVAILABLE")
     assert unkeyed.status_code == 201  # what needs no gateway Redis still works
+
+
+def test_ready_is_503_while_the_gateways_own_redis_is_down(start, http_session):
+    start(AirportsService, TripsService, MessagesService)
+    # nothing listens there
+    start(GatewayService, REDIS_URIS={"gateway": f"redis://127.0.0.1:{free_port()}/0"})
+
+    ready = http_session.get("/ready")
+
+    assert_error(ready, 503, "NOT_READY")
+    assert ready.json()["missing"] == [OWN_REDIS]

@@ -25,12 +25,13 @@ from nameko.rpc import Rpc
 
 from contracts.errors import ServiceError, ServiceUnavailable
 from service_runtime.publishing import ExcInfo, ServiceRpcConsumer
+from service_runtime.replication import UnreplicatedWrite
 from service_runtime.rpc import BROKER_UNREACHABLE
 from service_runtime.signature_check import SignatureCheckedOnce
 
 log = logging.getLogger(__name__)
 
-STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError)
+STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError, UnreplicatedWrite)
 
 
 class ServiceRpc(SignatureCheckedOnce, Rpc):

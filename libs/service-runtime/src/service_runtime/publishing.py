@@ -168,6 +168,22 @@ RPC_PERSISTENT_MESSAGES = Setting(
 )
 
 
+def queue_type(raw: Any) -> str:
+    text = str(raw).strip().lower()
+    if text not in QUEUE_TYPES:
+        raise ValueError(f"not one of {', '.join(QUEUE_TYPES)}")
+    return text
+
+
+QUEUE_TYPES = ("classic", "quorum")
+RPC_QUEUE_TYPE = Setting(
+    "RPC_QUEUE_TYPE",
+    queue_type,
+    "classic",
+    "the service's RPC request queue: classic (one node) or quorum (replicated by a cluster)",
+)
+
+
 def publish_options(persistent: bool) -> dict[str, Any]:
     """Publisher options of an RPC reply; a request takes its ``delivery_mode``."""
     if persistent:
@@ -176,11 +192,23 @@ def publish_options(persistent: bool) -> dict[str, Any]:
 
 
 class ServiceRpcConsumer(RpcConsumer):
-    """nameko's ``RpcConsumer`` whose replies carry the options above, settings read once."""
+    """nameko's ``RpcConsumer`` whose replies carry the options above, settings read once,
+    and whose request queue is of ``RPC_QUEUE_TYPE``: a quorum queue is replicated across
+    a RabbitMQ cluster (Raft) and survives the loss of a minority of its nodes; a classic
+    queue lives on one node, faster. Reply queues stay nameko's classic expiring queues
+    (quorum queues are for long-lived ones), as RabbitMQ advises. A queue's type is fixed
+    when it is first declared: switching means deleting the queue (docs/scaling.md)."""
 
     def setup(self) -> None:
         super().setup()
         config = self.container.config
+        if RPC_QUEUE_TYPE.read(config) == "quorum":
+            # Classic stays undeclared: the queue of a deployment (or an older release
+            # beside this one) declared without the argument stays equivalent.
+            self.queue.queue_arguments = {
+                **(self.queue.queue_arguments or {}),
+                "x-queue-type": "quorum",
+            }
         options = publish_options(RPC_PERSISTENT_MESSAGES.read(config))
         self.publisher_cls = type("ReplyPublisher", (PooledPublisher,), options)
         self.reply_args = {

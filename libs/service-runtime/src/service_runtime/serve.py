@@ -1,6 +1,9 @@
 """``python -m service_runtime.serve run --config config.yaml module:Class``: how every
 service here is started (the devstack, the images, the tests' processes). It is
-``nameko run``, unchanged, plus two things:
+``nameko run``, unchanged, plus three things:
+
+* **Name lookups off the hub** (``service_runtime.name_lookup``): a name that stops
+  resolving delays only the connection that looks it up, never the whole process.
 
 * **The project's logging** (``service_runtime.logformat.logging_config``: the
   ``LOG_FORMAT`` and ``LOG_LEVEL`` settings, batched output) when the config has no
@@ -81,6 +84,9 @@ def main() -> None:
 
     # nameko's `run` patches first thing too; the handlers' locks must be green ones.
     eventlet.monkey_patch()
+    from service_runtime.name_lookup import resolve_names_off_the_hub
+
+    resolve_names_off_the_hub()
     from nameko.cli.main import main as nameko_main
 
     configure_logging(sys.argv[1:])

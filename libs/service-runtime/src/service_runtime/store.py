@@ -8,7 +8,8 @@ other's data.
 
 Config keys: ``REDIS_URIS`` (nameko-redis's mapping; the entry under the service's
 name is its Redis, e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``) and
-``REDIS_KEY_PREFIX`` (optional, default empty).
+``REDIS_KEY_PREFIX`` (optional, default empty); Sentinel and replica acknowledgement:
+``service_runtime.replication``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel
 
 from contracts.errors import IdempotencyKeyReused, ServiceUnavailable
 from service_runtime.idempotency import create_hash_once, record_id
+from service_runtime.replication import redis_client
 from service_runtime.settings import Setting, SettingError
 
 REDIS_KEY_PREFIX = Setting(
@@ -171,8 +173,10 @@ class StoreProvider(Redis, Generic[StoreT]):
             ) from None
 
     def start(self) -> None:
-        super().start()
+        # nameko-redis's start, with the client found through Sentinel when configured
+        # and writes acknowledged by replicas (service_runtime.replication).
         config = self.container.config
+        self.client = redis_client(self.redis_uri, self.key, config, self.options)
         self.store = self.store_cls(self.client, REDIS_KEY_PREFIX.read(config), config)
 
     def stop(self) -> None:

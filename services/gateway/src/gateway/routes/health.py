@@ -1,4 +1,5 @@
-"""``/health`` (the process serves) and ``/ready`` (every service answers a ping).
+"""``/health`` (the process serves) and ``/ready`` (every service answers a ping, and the
+gateway's own Redis answers).
 
 The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
 class declares: a route that starts calling a new service makes readiness wait
@@ -7,12 +8,15 @@ for it without a second list to keep.
 
 from __future__ import annotations
 
+from functools import partial
+
 import eventlet
 from nameko.dependency_providers import Config
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import error_body, json_response
 from gateway.http import http
+from gateway.idempotency import IdempotentCreates
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
 
@@ -36,8 +40,13 @@ def rpc_dependencies(service_class: type) -> tuple[str, ...]:
     return tuple(names)
 
 
+# How /ready names the gateway's own Redis (idempotency answers, rate limits) when it fails.
+OWN_REDIS = "gateway-redis"
+
+
 class HealthRoutes:
     config = Config()
+    idempotency: IdempotentCreates  # the gateway's own Redis is its store's
 
     @http("GET", "/health")
     def health(self, request: Request) -> Response:
@@ -47,9 +56,11 @@ class HealthRoutes:
     def ready(self, request: Request) -> Response:
         timeout = READINESS_TIMEOUT.read(self.config)
         services = rpc_dependencies(type(self))
-        pool = eventlet.GreenPool(len(services))
-        answers = pool.imap(lambda name: self._answers_ping(name, timeout), services)
-        missing = [name for name, ok in zip(services, answers, strict=True) if not ok]
+        checks = {name: partial(self._answers_ping, name, timeout) for name in services}
+        checks[OWN_REDIS] = partial(self._own_redis_answers, timeout)
+        pool = eventlet.GreenPool(len(checks))
+        answers = pool.imap(lambda check: check(), checks.values())
+        missing = [name for name, ok in zip(checks, answers, strict=True) if not ok]
         if missing:
             return json_response(
                 503,
@@ -59,6 +70,16 @@ class HealthRoutes:
                 },
             )
         return json_response(200, {"status": "ready", "services": list(services)})
+
+    def _own_redis_answers(self, timeout: float) -> bool:
+        # Without it POST /messages (rate limit) and keyed creates answer 503 while
+        # /ready says 200; bounded like the pings (the client's own timeouts are longer).
+        try:
+            with eventlet.Timeout(timeout):
+                self.idempotency.store.ping()
+        except BaseException:  # noqa: BLE001 - eventlet.Timeout is a BaseException
+            return False
+        return True
 
     def _answers_ping(self, attribute: str, timeout: float) -> bool:
         try:

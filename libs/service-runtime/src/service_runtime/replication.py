@@ -1,0 +1,154 @@
+"""Redis with a replica: the primary found through Sentinel, writes acknowledged by replicas.
+
+Settings (each service's config.yaml maps them from the environment):
+
+* ``REDIS_SENTINELS``: comma-separated ``host:port`` of the Sentinels watching the
+  service's Redis. Empty (the default): ``REDIS_URL`` names the one Redis, as before.
+  Set: the Sentinels name the primary (monitored under the store's key, the service's
+  name: ``airports``, ``gateway`` ...); ``REDIS_URL`` still gives the database and
+  credentials, its host is not used. After a failover the client's connections move to
+  the promoted replica on their own (redis-py's ``SentinelConnectionPool``).
+* ``REDIS_MIN_REPLICAS_ACK``: a write counts only once this many replicas hold it
+  (Redis ``WAIT`` on the connection that wrote). 0 (default): no waiting, one-host
+  compose's speed. A write not acknowledged within ``REDIS_REPLICA_ACK_TIMEOUT_MS``
+  raises ``UnreplicatedWrite``: a storage outage (a 503, retryable with the same
+  ``Idempotency-Key``), never an answer for a write the next failover could lose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import redis
+from redis.client import Pipeline
+from redis.connection import parse_url
+from redis.sentinel import Sentinel
+
+from service_runtime.settings import Setting, string_list
+
+REDIS_SENTINELS = Setting(
+    "REDIS_SENTINELS",
+    string_list,
+    (),
+    "host:port of each Sentinel watching the service's Redis (empty: REDIS_URL's Redis)",
+)
+REDIS_MIN_REPLICAS_ACK = Setting(
+    "REDIS_MIN_REPLICAS_ACK",
+    int,
+    0,
+    "replicas that must hold a write before it is acknowledged (Redis WAIT)",
+    minimum=0,
+)
+REDIS_REPLICA_ACK_TIMEOUT_MS = Setting(
+    "REDIS_REPLICA_ACK_TIMEOUT_MS",
+    int,
+    1000,
+    "how long a write waits for its replicas before it is a 503",
+    minimum=1,
+    # Below the store's socket timeout (service_runtime.store, 5 s): a WAIT that outlasted it
+    # would end as a socket timeout, which redis-py retries by sending the write again.
+    maximum=4000,
+)
+# The commands this project writes records with (a script's EVAL(SHA) included; a
+# pipeline or MULTI waits when any of its commands is one). Reads never wait, so they keep
+# working while no replica is connected; nor does ZREMRANGEBYSCORE, which only drops
+# expired index entries (GET /messages does it): one lost in a failover is dropped again.
+WRITES = frozenset({
+    "SET", "SETEX", "PSETEX", "HSET", "HDEL", "DEL", "UNLINK", "EXPIRE", "PEXPIRE",
+    "ZADD", "ZREM", "INCR", "INCRBY", "HINCRBY", "EVAL", "EVALSHA", "FCALL",
+})  # fmt: skip
+
+
+class UnreplicatedWrite(redis.RedisError):
+    """The primary took the write but too few replicas confirmed it in time."""
+
+
+class ReplicatedRedis(redis.Redis):
+    """A Redis client whose writes return only once ``min_replicas`` replicas hold them.
+
+    The ``WAIT`` goes on the connection that wrote, right after the write's reply (WAIT
+    covers that connection's writes only). Deviation from redis-py's public API: the
+    hooks are its per-connection steps ``_send_command_parse_response`` and the
+    pipeline's ``_execute_transaction``/``_execute_pipeline``, the only places that
+    hold the writing connection; public alternatives (a WAIT after each write through
+    the pool) would wait on another connection and confirm nothing.
+    """
+
+    min_replicas = 0
+    ack_timeout_ms = REDIS_REPLICA_ACK_TIMEOUT_MS.default
+
+    def require_replicas(self, count: int, timeout_ms: int) -> ReplicatedRedis:
+        self.min_replicas, self.ack_timeout_ms = count, timeout_ms
+        return self
+
+    def _send_command_parse_response(
+        self, conn: Any, command_name: Any, *args: Any, **options: Any
+    ) -> Any:
+        response = super()._send_command_parse_response(conn, command_name, *args, **options)
+        if str(command_name).upper() in WRITES:
+            await_replicas(conn, self.min_replicas, self.ack_timeout_ms)
+        return response
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> ReplicatedPipeline:
+        pipe = ReplicatedPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+        pipe.min_replicas, pipe.ack_timeout_ms = self.min_replicas, self.ack_timeout_ms
+        return pipe
+
+
+class ReplicatedPipeline(Pipeline):
+    min_replicas = 0
+    ack_timeout_ms = REDIS_REPLICA_ACK_TIMEOUT_MS.default
+
+    def _execute_transaction(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
+        replies = super()._execute_transaction(connection, commands, raise_on_error)
+        self._await_replicas_if_written(connection, commands)
+        return replies
+
+    def _execute_pipeline(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
+        replies = super()._execute_pipeline(connection, commands, raise_on_error)
+        self._await_replicas_if_written(connection, commands)
+        return replies
+
+    def _await_replicas_if_written(self, connection: Any, commands: Iterable[Any]) -> None:
+        if any(str(args[0]).upper() in WRITES for args, _ in commands):
+            await_replicas(connection, self.min_replicas, self.ack_timeout_ms)
+
+
+def await_replicas(connection: Any, count: int, timeout_ms: int) -> None:
+    """``WAIT count timeout_ms`` on ``connection``; ``UnreplicatedWrite`` if fewer confirm."""
+    if count <= 0:
+        return
+    connection.send_command("WAIT", count, timeout_ms)
+    confirmed = int(connection.read_response())
+    if confirmed < count:
+        raise UnreplicatedWrite(
+            f"{confirmed} of {count} replicas confirmed the write within {timeout_ms} ms"
+        )
+
+
+def sentinel_address(entry: str) -> tuple[str, int]:
+    host, _, port = entry.rpartition(":")
+    return host, int(port)
+
+
+def redis_client(
+    url: str, primary_name: str, config: Mapping[str, Any], options: Mapping[str, Any]
+) -> ReplicatedRedis:
+    """The client for the Redis ``url`` names, or for the primary that ``config``'s
+    Sentinels name ``primary_name``; its writes wait for the configured replicas."""
+    sentinels = REDIS_SENTINELS.read(config)
+    if sentinels:
+        # The URL's database and credentials; its host and port are the Sentinels' to say.
+        connection = {k: v for k, v in parse_url(url).items() if k not in ("host", "port")}
+        sentinel_options = {k: v for k, v in options.items() if k.startswith("socket_")}
+        client = Sentinel(
+            [sentinel_address(entry) for entry in sentinels], sentinel_kwargs=sentinel_options
+        ).master_for(primary_name, redis_class=ReplicatedRedis, **connection, **options)
+    else:
+        client = ReplicatedRedis.from_url(url, **options)
+    return client.require_replicas(
+        REDIS_MIN_REPLICAS_ACK.read(config), REDIS_REPLICA_ACK_TIMEOUT_MS.read(config)
+    )

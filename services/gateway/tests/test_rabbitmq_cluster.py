@@ -1,0 +1,41 @@
+"""RPC_QUEUE_TYPE=quorum: the services' RPC request queues are quorum queues (replicated
+by a RabbitMQ cluster), the gateway's reply queue stays nameko's classic expiring queue,
+and calls work through them; an AMQP_URI naming every node (kombu's failover list)
+moves on from a node that is gone (issue 24 item 1)."""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from airports.service import AirportsService
+from gateway.service import GatewayService
+from service_testing.ports import free_port
+
+
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_rpc_request_queues_are_of_the_configured_type(
+    start, http_session, rabbit_manager, rabbit_config, queue_type
+):
+    start(AirportsService, GatewayService, RPC_QUEUE_TYPE=queue_type)
+
+    created = http_session.post("/airport", json={"airport": "Oslo"})
+    assert created.status_code == 201
+    assert http_session.get(created.headers["Location"]).status_code == 200
+
+    queues = {q["name"]: q for q in rabbit_manager.get_queues(rabbit_config["vhost"])}
+    assert queues["rpc-airports"]["type"] == queue_type
+    [reply_queue] = [q for name, q in queues.items() if name.startswith("rpc.reply-")]
+    assert reply_queue["type"] == "classic"
+    assert reply_queue["arguments"]["x-expires"]
+
+
+def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):
+    # kombu's failover list, as the HA stack names its nodes: nothing listens on the first.
+    reachable = rabbit_config["AMQP_URI"]
+    gone = reachable.replace(f":{urlsplit(reachable).port}/", f":{free_port()}/")
+    start(AirportsService, GatewayService, AMQP_URI=f"{gone};{reachable}")
+
+    created = http_session.post("/airport", json={"airport": "Oslo"})
+
+    assert created.status_code == 201
+    assert http_session.get(created.headers["Location"]).status_code == 200
