@@ -366,6 +366,7 @@ def integration(session: nox.Session) -> None:
         *CONTRACT_TESTING,
         *editable(*SERVICE_TEST_PEERS),
         "testcontainers[rabbitmq]",
+        "pytest-xdist",
     )
     session.run(
         "pytest",
@@ -374,6 +375,12 @@ def integration(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
+        # Two workers, each taking whole modules (a module's tests share its stack and run
+        # in file order): most of a module's time is spent waiting for containers, and
+        # this halves the session's time. Each worker has brokers, projects and ports of
+        # its own. `-- -n 0` runs everything in one process.
+        "--numprocesses=2",
+        "--dist=loadfile",
         # image builds and `compose up --build` run inside the first tests that need them
         per_test_timeout(900),
         *session.posargs,

@@ -45,6 +45,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"integration tests: {config.stash[MODE]} mode"
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's measurements to the controller, which prints them."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["measurements"] = session.config.stash[MEASUREMENTS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """On the xdist controller: a worker finished; keep its measurements."""
+    node.config.stash[MEASUREMENTS].extend(node.workeroutput.get("measurements", []))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     terminalreporter.section("integration measurements")
     terminalreporter.write_line(f"mode: {config.stash[MODE]}")
