@@ -2,8 +2,8 @@
 
 An instance of an older release on the same queue answers a method it predates
 with nameko's ``MethodNotFound``. ``call_newest`` then makes the older call,
-which every release serves, and converts its answer into the newer result, so
-the route answers the same either way. The fallback (and with it the gateway's
+which every release serves, and makes the newer result of its answer, so the
+route answers the same either way. The fallback (and with it the gateway's
 use of the older method) goes once no such release runs anywhere:
 contracts/README.md.
 """
@@ -11,8 +11,7 @@ contracts/README.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from nameko.exceptions import MethodNotFound
 
@@ -21,17 +20,13 @@ from service_runtime.rpc import TimedServiceProxy
 
 log = logging.getLogger(__name__)
 
-ResultT = TypeVar("ResultT")
-
 
 def call_newest(
-    proxy: TimedServiceProxy,
-    newer: RpcMethod,
-    older: RpcMethod,
-    args: tuple[Any, ...],
-    upgrade: Callable[[Any], ResultT],
-) -> ResultT:
-    """``newer(*args)``, or ``upgrade(older(*args))`` when an instance without ``newer`` answers."""
+    proxy: TimedServiceProxy, newer: RpcMethod, older: RpcMethod, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """The record ``newer(*fields)`` answers with, or the one ``older(*fields)`` created
+    when an instance without ``newer`` answers (``fields``: the arguments, by name)."""
+    args = tuple(fields.values())
     try:
         return getattr(proxy, newer.name)(*args)
     except MethodNotFound:
@@ -42,4 +37,6 @@ def call_newest(
             older.version,
             older.name,
         )
-        return upgrade(getattr(proxy, older.name)(*args))
+        # v1 answers with the id only; it stored the arguments it was given, which the
+        # gateway validated (and trimmed) with the same contract types.
+        return {"id": getattr(proxy, older.name)(*args), **fields}

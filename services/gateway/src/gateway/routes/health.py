@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import eventlet
 from nameko.dependency_providers import Config
+from typing_extensions import TypedDict
 from werkzeug.wrappers import Request, Response
 
-from gateway.errors import error_body, json_response
-from gateway.http import http
+from gateway.errors import ErrorBody, error_body, json_response
+from gateway.http import Route, http
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
 
@@ -23,6 +24,21 @@ READINESS_TIMEOUT = Setting(
     "/ready waits at most this long for each service's ping",
     minimum=0.001,
 )
+
+
+class Health(TypedDict):
+    status: str
+
+
+class Ready(TypedDict):
+    status: str
+    services: list[str]
+
+
+class NotReady(ErrorBody):
+    """``/ready``'s 503: the error body plus the services that did not answer."""
+
+    missing: list[str]
 
 
 def rpc_dependencies(service_class: type) -> tuple[str, ...]:
@@ -39,11 +55,20 @@ def rpc_dependencies(service_class: type) -> tuple[str, ...]:
 class HealthRoutes:
     config = Config()
 
-    @http("GET", "/health")
+    @http(Route("GET", "/health", "The gateway process serves", "ops", result=Health))
     def health(self, request: Request) -> Response:
         return json_response(200, {"status": "ok"})
 
-    @http("GET", "/ready")
+    @http(
+        Route(
+            "GET",
+            "/ready",
+            "Every service answers a ping (503 names the ones that do not)",
+            "ops",
+            result=Ready,
+            responses={503: ("some service does not answer", NotReady)},
+        )
+    )
     def ready(self, request: Request) -> Response:
         timeout = READINESS_TIMEOUT.read(self.config)
         services = rpc_dependencies(type(self))

@@ -19,22 +19,39 @@ from typing import Any
 from nameko.events import BROADCAST, event_handler
 from werkzeug.wrappers import Request, Response
 
+from contracts.ids import EntityId
 from contracts.messages import SERVICE_NAME as MESSAGES
-from contracts.messages.v1 import MESSAGE_CREATED, MessageCreated
-from gateway.bodies import NewMessage, parse_body
-from gateway.errors import json_response
-from gateway.http import http
+from contracts.messages.v1 import (
+    GET_ALL_MESSAGES,
+    GET_MESSAGE,
+    MESSAGE_CREATED,
+    SAVE_MESSAGE,
+    MessageCreated,
+    PageSize,
+)
+from gateway.bodies import NewMessage
+from gateway.errors import RateLimited, StreamFull, json_response
+from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.query_args import int_arg
 from service_runtime.rpc import TimedServiceProxy
 
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
-STREAM_HEADERS = {
-    "Cache-Control": "no-cache",
-    # Tell a buffering reverse proxy (nginx) to pass events through at once.
-    "X-Accel-Buffering": "no",
-}
+EVENT_STREAM = "text/event-stream"
+# Tell a buffering reverse proxy (nginx) to pass events through at once.
+STREAM_HEADERS = {"X-Accel-Buffering": "no"}
+CREATE_MESSAGE = Route(
+    "POST",
+    "/messages",
+    "Post a message to the board",
+    "messenger",
+    status=201,
+    body=NewMessage,
+    calls=(SAVE_MESSAGE,),
+    errors=(RateLimited,),
+    idempotent=True,
+)
 
 
 def page_size(request: Request) -> dict[str, int]:
@@ -52,11 +69,11 @@ class MessageRoutes:
     idempotency: IdempotentCreates
     rate_limit: Callable[[Request], None]
 
-    @http("POST", "/messages")
+    @http(CREATE_MESSAGE)
     def create_message(self, request: Request) -> Response:
         # Before anything else: a flood must cost as little as possible.
         self.rate_limit(request)
-        body = parse_body(request, NewMessage)
+        body = CREATE_MESSAGE.parse(request)
 
         def created() -> Response:
             message = self.messages.save_message(body.message)
@@ -64,18 +81,45 @@ class MessageRoutes:
 
         return self.idempotency.create(request, body, created)
 
-    @http("GET", "/messages")
+    @http(
+        Route(
+            "GET",
+            "/messages",
+            "The live messages, newest first",
+            "messenger",
+            calls=(GET_ALL_MESSAGES,),
+            query={"limit": PageSize},
+        )
+    )
     def list_messages(self, request: Request) -> Response:
         return json_response(200, self.messages.get_all_messages(**page_size(request)))
 
-    @http("GET", "/messages/<string:message_id>")
+    @http(
+        Route(
+            "GET",
+            "/messages/<string:message_id>",
+            "Read a message (404 once expired)",
+            "messenger",
+            calls=(GET_MESSAGE,),
+            params={"message_id": EntityId},
+        )
+    )
     def get_message(self, request: Request, message_id: str) -> Response:
         return json_response(200, self.messages.get_message(message_id))
 
-    @http("GET", "/messages/stream")
+    @http(
+        Route(
+            "GET",
+            "/messages/stream",
+            "The live feed: one `message_created` Server-Sent Event per new message",
+            "messenger",
+            media_types=(EVENT_STREAM,),
+            errors=(StreamFull,),
+        )
+    )
     def stream_messages(self, request: Request) -> Response:
         if request.method == "HEAD":  # headers only: no body would ever give the slot back
-            return Response(mimetype="text/event-stream", headers=STREAM_HEADERS)
+            return Response(mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
         # Returns at once: the server iterates the body after this worker ends.
         subscription = self.live_feed.subscribe(
             request.remote_addr, request.environ["eventlet.input"].get_socket()
@@ -83,7 +127,7 @@ class MessageRoutes:
         # eventlet's server buffers a streamed body into 4 KiB writes by default;
         # an event must leave as soon as it is yielded.
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0
-        return Response(subscription.stream(), mimetype="text/event-stream", headers=STREAM_HEADERS)
+        return Response(subscription.stream(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 
     @event_handler(MESSAGES, MESSAGE_CREATED, handler_type=BROADCAST, reliable_delivery=False)
     def relay_message_created(self, payload: dict[str, Any]) -> None:

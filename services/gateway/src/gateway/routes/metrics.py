@@ -6,7 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from werkzeug.wrappers import Request, Response
 
 from contracts.errors import ServiceUnavailable
-from gateway.http import http
+from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.metrics import LIVE_FEED_SUBSCRIBERS, REDIS_UP
@@ -26,7 +26,8 @@ class MetricsRoutes:
     live_feed: MessageHub
     idempotency: IdempotentCreates
 
-    @http("GET", "/metrics")
+    # Prometheus scrapes the gateway's own port; the edge answers it as an unknown path.
+    @http(Route("GET", "/metrics", "Prometheus metrics", "ops", public=False))
     def prometheus_metrics(self, request: Request) -> Response:
         LIVE_FEED_SUBSCRIBERS.set(len(self.live_feed.subscriptions))
         # Asked at each scrape: an outage shows without waiting for a request to hit it
