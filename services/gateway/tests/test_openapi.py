@@ -62,7 +62,7 @@ def test_no_operation_documents_a_500():
             assert "500" not in operation["responses"], f"{method} {path}"
 
 
-PUBLIC_ROUTES = [route for route in routes(GatewayService) if route.public]
+PUBLIC_ROUTES = [route for route, _ in routes(GatewayService) if route.public]
 
 
 @pytest.mark.parametrize("route", PUBLIC_ROUTES, ids=lambda route: f"{route.method} {route.rule}")
@@ -173,3 +173,11 @@ def test_real_answers_have_a_documented_status_and_media_type(api, path, templat
     assert str(response.status_code) in responses, f"{path}: {response.status_code}"
     media_type = response.headers["Content-Type"].split(";")[0]
     assert media_type in responses[str(response.status_code)]["content"], f"{path}: {media_type}"
+
+
+def test_path_parameters_have_the_types_their_route_functions_take():
+    [airport_id] = document()["paths"]["/airport/{airport_id}"]["get"]["parameters"]
+    [name] = document()["paths"]["/static/{name}"]["get"]["parameters"]
+
+    assert airport_id["schema"] == {"type": "string", "minLength": 1, "maxLength": 64}
+    assert name["schema"] == {"type": "string"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from werkzeug.wrappers import Request
 
 from contracts.airports.v1 import AirportName
@@ -25,11 +25,11 @@ JSON_MEDIA_TYPE = "application/json"
 
 
 class NewAirport(BaseModel):
-    """``POST /airport``"""
+    """``POST /airport``: the API's ``airport`` is the RPC argument ``name``."""
 
     model_config = ConfigDict(extra="forbid")
 
-    airport: AirportName
+    name: AirportName = Field(alias="airport")
 
 
 class NewMessage(BaseModel):

@@ -93,21 +93,20 @@ class JsonWebServer(WebServer):
 class Route:
     """One HTTP route, declared once: ``@http`` serves it, ``gateway.openapi`` documents it.
 
-    Its error answers are not listed: the document feeds what it can raise (its body's
+    What its function already says is not repeated: its docstring's first line is the
+    summary, its module the tag, its path parameters' annotations their types. Its error
+    answers are not listed either: the document feeds what it can raise (its body's
     errors, its RPC methods' declared errors and outages, ``errors``) through the table.
     """
 
     method: str
     rule: str  # Werkzeug's, e.g. /airport/<string:airport_id>
-    summary: str
-    tag: str
     status: int = 200
     body: type[BaseModel] | None = None  # the JSON body ``parse`` validates
     calls: tuple[RpcMethod, ...] = ()  # the RPC methods it calls; the first one's result is its own
     result: Any = None  # its JSON result's type, when not its first call's
     media_types: tuple[str, ...] = (JSON_MEDIA_TYPE,)
     errors: tuple[type[Exception], ...] = ()  # raised by the route itself
-    params: dict[str, Any] = field(default_factory=dict)  # path parameter -> type (else str)
     query: dict[str, Any] = field(default_factory=dict)  # query parameter -> type
     idempotent: bool = False  # takes an Idempotency-Key (gateway.idempotency)
     responses: dict[int, tuple[str, Any]] = field(default_factory=dict)  # beyond the table's

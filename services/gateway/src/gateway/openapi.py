@@ -2,7 +2,9 @@
 
 Nothing here restates a route, a schema or a status: each ``@http`` entrypoint's
 ``Route`` (``gateway.http``) names its method, path, body model, result and the RPC
-methods it calls; results are the contracts' RPC result models, and each operation's
+methods it calls, and its function gives the summary (its docstring), the tag (its
+module) and the path parameters' types; results are the contracts' RPC result models, and
+each operation's
 error statuses and codes come from feeding the errors it can raise (its body parsing,
 the declared errors of the RPC methods it calls, the proxies' outage errors, its own)
 through ``gateway.errors.response_from_exception``, the one table.
@@ -14,9 +16,10 @@ import inspect
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
-from typing import Any
+from typing import Any, get_type_hints
 
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from pydantic import BaseModel, TypeAdapter
@@ -50,15 +53,15 @@ PATH_ERRORS = (http_errors.NotFound,)
 PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
-def routes(service_cls: type) -> list[Route]:
-    """The ``Route`` of every ``@http`` entrypoint ``service_cls`` serves, by path."""
+def routes(service_cls: type) -> list[tuple[Route, Callable[..., Any]]]:
+    """Every ``@http`` entrypoint's ``Route`` that ``service_cls`` serves, with its function."""
     found = [
-        entrypoint.route
-        for _, method in inspect.getmembers(service_cls, inspect.isfunction)
-        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ())
+        (entrypoint.route, function)
+        for _, function in inspect.getmembers(service_cls, inspect.isfunction)
+        for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ())
         if isinstance(entrypoint, JsonHttpEntrypoint)
     ]
-    return sorted(found, key=lambda route: (route.rule, route.method))
+    return sorted(found, key=lambda pair: (pair[0].rule, pair[0].method))
 
 
 def openapi_path(rule: str) -> str:
@@ -128,13 +131,16 @@ def error_responses(route: Route, schemas: SchemaRegistry) -> dict[int, dict[str
     return responses
 
 
-def parameters(route: Route, schemas: SchemaRegistry) -> list[dict[str, Any]]:
+def parameters(
+    route: Route, function: Callable[..., Any], schemas: SchemaRegistry
+) -> list[dict[str, Any]]:
+    annotations = get_type_hints(function, include_extras=True)
     found = [
         {
             "name": name,
             "in": "path",
             "required": True,
-            "schema": schemas.schema(route.params.get(name, str), "validation"),
+            "schema": schemas.schema(annotations[name], "validation"),
         }
         for name in PATH_PARAMETER.findall(route.rule)
     ]
@@ -172,19 +178,21 @@ def success_response(route: Route, schemas: SchemaRegistry) -> dict[str, Any]:
     return {"description": "success", "content": content}
 
 
-def operation_object(route: Route, schemas: SchemaRegistry) -> dict[str, Any]:
+def operation_object(
+    route: Route, function: Callable[..., Any], schemas: SchemaRegistry
+) -> dict[str, Any]:
     responses = {route.status: success_response(route, schemas)}
     responses.update(error_responses(route, schemas))
     for status, (text, kind) in route.responses.items():
         responses[status] = {"description": text, "content": schemas.json_content(kind)}
     path = openapi_path(route.rule)
     described: dict[str, Any] = {
-        "summary": route.summary,
+        "summary": inspect.getdoc(function).splitlines()[0],  # type: ignore[union-attr]
         "operationId": f"{route.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', path)}",
-        "tags": [route.tag],
+        "tags": [function.__module__.rpartition(".")[2]],
         "responses": {str(status): body for status, body in sorted(responses.items())},
     }
-    if found := parameters(route, schemas):
+    if found := parameters(route, function, schemas):
         described["parameters"] = found
     if route.body is not None:
         described["requestBody"] = {
@@ -199,9 +207,10 @@ def document(service_cls: type) -> dict[str, Any]:
     """The OpenAPI document of ``service_cls``'s public routes (built once per process)."""
     schemas = SchemaRegistry()
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
-    for route in routes(service_cls):
+    for route, function in routes(service_cls):
         if route.public:
-            paths[openapi_path(route.rule)][route.method.lower()] = operation_object(route, schemas)
+            operation = operation_object(route, function, schemas)
+            paths[openapi_path(route.rule)][route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {

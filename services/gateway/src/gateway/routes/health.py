@@ -55,21 +55,14 @@ def rpc_dependencies(service_class: type) -> tuple[str, ...]:
 class HealthRoutes:
     config = Config()
 
-    @http(Route("GET", "/health", "The gateway process serves", "ops", result=Health))
+    @http(Route("GET", "/health", result=Health))
     def health(self, request: Request) -> Response:
+        """The gateway process serves."""
         return json_response(200, {"status": "ok"})
 
-    @http(
-        Route(
-            "GET",
-            "/ready",
-            "Every service answers a ping (503 names the ones that do not)",
-            "ops",
-            result=Ready,
-            responses={503: ("some service does not answer", NotReady)},
-        )
-    )
+    @http(Route("GET", "/ready", result=Ready, responses={503: ("not ready", NotReady)}))
     def ready(self, request: Request) -> Response:
+        """Every service answers a ping (503 names the ones that do not)."""
         timeout = READINESS_TIMEOUT.read(self.config)
         services = rpc_dependencies(type(self))
         pool = eventlet.GreenPool(len(services))

@@ -44,12 +44,10 @@ STREAM_HEADERS = {"X-Accel-Buffering": "no"}
 CREATE_MESSAGE = Route(
     "POST",
     "/messages",
-    "Post a message to the board",
-    "messenger",
     status=201,
     body=NewMessage,
     calls=(SAVE_MESSAGE,),
-    errors=(RateLimited,),
+    errors=(RateLimited,),  # before the body is read: gateway.rate_limit
     idempotent=True,
 )
 
@@ -71,6 +69,7 @@ class MessageRoutes:
 
     @http(CREATE_MESSAGE)
     def create_message(self, request: Request) -> Response:
+        """Post a message to the board."""
         # Before anything else: a flood must cost as little as possible.
         self.rate_limit(request)
         body = CREATE_MESSAGE.parse(request)
@@ -81,43 +80,19 @@ class MessageRoutes:
 
         return self.idempotency.create(request, body, created)
 
-    @http(
-        Route(
-            "GET",
-            "/messages",
-            "The live messages, newest first",
-            "messenger",
-            calls=(GET_ALL_MESSAGES,),
-            query={"limit": PageSize},
-        )
-    )
+    @http(Route("GET", "/messages", calls=(GET_ALL_MESSAGES,), query={"limit": PageSize}))
     def list_messages(self, request: Request) -> Response:
+        """The live messages, newest first."""
         return json_response(200, self.messages.get_all_messages(**page_size(request)))
 
-    @http(
-        Route(
-            "GET",
-            "/messages/<string:message_id>",
-            "Read a message (404 once expired)",
-            "messenger",
-            calls=(GET_MESSAGE,),
-            params={"message_id": EntityId},
-        )
-    )
-    def get_message(self, request: Request, message_id: str) -> Response:
+    @http(Route("GET", "/messages/<string:message_id>", calls=(GET_MESSAGE,)))
+    def get_message(self, request: Request, message_id: EntityId) -> Response:
+        """Read a message (404 once expired)."""
         return json_response(200, self.messages.get_message(message_id))
 
-    @http(
-        Route(
-            "GET",
-            "/messages/stream",
-            "The live feed: one `message_created` Server-Sent Event per new message",
-            "messenger",
-            media_types=(EVENT_STREAM,),
-            errors=(StreamFull,),
-        )
-    )
+    @http(Route("GET", "/messages/stream", media_types=(EVENT_STREAM,), errors=(StreamFull,)))
     def stream_messages(self, request: Request) -> Response:
+        """The live feed: one `message_created` Server-Sent Event per new message."""
         if request.method == "HEAD":  # headers only: no body would ever give the slot back
             return Response(mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
         # Returns at once: the server iterates the body after this worker ends.

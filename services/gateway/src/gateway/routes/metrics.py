@@ -27,8 +27,9 @@ class MetricsRoutes:
     idempotency: IdempotentCreates
 
     # Prometheus scrapes the gateway's own port; the edge answers it as an unknown path.
-    @http(Route("GET", "/metrics", "Prometheus metrics", "ops", public=False))
+    @http(Route("GET", "/metrics", public=False))
     def prometheus_metrics(self, request: Request) -> Response:
+        """Prometheus metrics."""
         LIVE_FEED_SUBSCRIBERS.set(len(self.live_feed.subscriptions))
         # Asked at each scrape: an outage shows without waiting for a request to hit it
         # (the RedisUnreachable alert, deploy/prometheus/alerts.yml).

@@ -72,38 +72,27 @@ def file_response(found: dict[str, bytes], name: str, policy: str) -> Response:
 
 
 class PageRoutes:
-    @http(Route("GET", "/", "The messenger page", "pages", media_types=HTML))
+    @http(Route("GET", "/", media_types=HTML))
     def messenger_page(self, request: Request) -> Response:
+        """The messenger page."""
         return file_response(STATIC_FILES, "index.html", PAGE_POLICY)
 
-    @http(
-        Route(
-            "GET",
-            "/static/<string:name>",
-            "The messenger page's script and stylesheet",
-            "pages",
-            media_types=FILE_MEDIA_TYPES,
-        )
-    )
+    @http(Route("GET", "/static/<string:name>", media_types=FILE_MEDIA_TYPES))
     def static_file(self, request: Request, name: str) -> Response:
+        """The messenger page's script and stylesheet."""
         return file_response(STATIC_FILES, name, PAGE_POLICY)
 
-    @http(Route("GET", "/openapi.json", "This document", "docs"))
+    @http(Route("GET", "/openapi.json"))
     def openapi_document(self, request: Request) -> Response:
+        """This document."""
         return Response(document_bytes(type(self)), content_type="application/json")
 
-    @http(Route("GET", "/docs", "Browsable API documentation", "docs", media_types=HTML))
+    @http(Route("GET", "/docs", media_types=HTML))
     def docs_page(self, request: Request) -> Response:
+        """Browsable API documentation."""
         return file_response(docs_files(), "index.html", DOCS_POLICY)
 
-    @http(
-        Route(
-            "GET",
-            "/docs/<string:asset>",
-            "The documentation page's assets",
-            "docs",
-            media_types=FILE_MEDIA_TYPES,
-        )
-    )
+    @http(Route("GET", "/docs/<string:asset>", media_types=FILE_MEDIA_TYPES))
     def docs_asset(self, request: Request, asset: str) -> Response:
+        """The documentation page's assets."""
         return file_response(docs_files(), asset, DOCS_POLICY)
