@@ -10,9 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from contracts.errors import ServiceError
+
+
+class Arguments(BaseModel):
+    """Base of an RPC method's arguments (and of the gateway's request bodies): a field
+    nobody declared is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,10 @@
-"""``/messages``: the messenger's JSON API and its live stream.
+"""``/messages``: the messenger's JSON API and its live stream (``gateway.live_feed``).
 
-* ``POST /messages`` ``{"message": text}`` -> 201, the saved message, ``Location``
-  (rate-limited per client: ``gateway.rate_limit``; ``Idempotency-Key``: ``gateway.idempotency``);
-* ``GET /messages?limit=N`` -> the live messages, newest first, each with ``expires_in``;
-* ``GET /messages/<id>`` -> the message, 404 once expired or unknown;
-* ``GET /messages/stream`` -> Server-Sent Events, one ``message_created`` per new message.
-
-The stream is fed by a broadcast handler of the ``message_created`` event: every
-gateway instance gets its own queue of every event (not reliable: a gateway that
-is down has no page to tell), and passes it to its ``MessageHub``.
+Posting is rate-limited per client (``gateway.rate_limit``) and takes an
+``Idempotency-Key`` (``gateway.idempotency``). The stream is fed by a broadcast handler
+of the ``message_created`` event: every gateway instance gets its own queue of every
+event (not reliable: a gateway that is down has no page to tell), and passes it to its
+``MessageHub``.
 """
 
 from __future__ import annotations
@@ -52,15 +48,6 @@ CREATE_MESSAGE = Route(
 )
 
 
-def page_size(request: Request) -> dict[str, int]:
-    """The ``limit`` query argument as RPC keyword arguments (none: the service's default).
-
-    Only the type is checked here; the messages service owns the allowed range.
-    """
-    limit = int_arg(request, "limit")
-    return {} if limit is None else {"limit": limit}
-
-
 class MessageRoutes:
     messages: TimedServiceProxy
     live_feed: MessageHub
@@ -83,7 +70,10 @@ class MessageRoutes:
     @http(Route("GET", "/messages", calls=(GET_ALL_MESSAGES,), query={"limit": PageSize}))
     def list_messages(self, request: Request) -> Response:
         """The live messages, newest first."""
-        return json_response(200, self.messages.get_all_messages(**page_size(request)))
+        # Only the type is checked here; the messages service owns the allowed range.
+        limit = int_arg(request, "limit")
+        page = {} if limit is None else {"limit": limit}  # none: the service's default
+        return json_response(200, self.messages.get_all_messages(**page))
 
     @http(Route("GET", "/messages/<string:message_id>", calls=(GET_MESSAGE,)))
     def get_message(self, request: Request, message_id: EntityId) -> Response:
