@@ -55,10 +55,10 @@ def _stand_in() -> types.ModuleType:
 
 
 def prepare(argv: list[str]) -> None:
-    """Check every setting of the config ``argv`` names, then apply the project's logging
-    unless the config brings its own (nameko then applies that; with ours in place, its
-    fallback does nothing), every line naming the service from the first (``nameko run``
-    imports it next anyway)."""
+    """Apply the project's logging for the config ``argv`` names unless it brings its own
+    (nameko then applies that; with ours in place, its fallback does nothing), every line
+    naming the service from the first; then check every setting the service declares
+    (``nameko run`` imports it next anyway)."""
     import yaml
     from nameko.cli.main import setup_parser, setup_yaml_parser
     from nameko.cli.run import import_service
@@ -72,18 +72,16 @@ def prepare(argv: list[str]) -> None:
     setup_yaml_parser()  # ${VAR:default}, as nameko reads the file
     with open(args.config) as config_file:
         config = yaml.safe_load(config_file) or {}
-    names = ""
+    if "LOGGING" not in config:
+        # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
+        # disabled: nameko's runner and containers (imported above), whose warning with a
+        # traceback for every expected error (each 404) would cost a flushed write each.
+        # The service is imported after it: the loggers its imports make stay enabled.
+        logging.config.dictConfig(logging_config(config))
     with contextlib.suppress(CommandError):  # nameko reports it
         # Imported for their names, and so that every setting they read is declared.
-        names = ", ".join(cls.name for path in args.services for cls in import_service(path))
+        serving(", ".join(cls.name for path in args.services for cls in import_service(path)))
     check_all(config)
-    if "LOGGING" in config:
-        return
-    # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
-    # disabled: nameko's runner and containers (imported above), whose warning with a
-    # traceback for every expected error (each 404) would cost a flushed write each.
-    logging.config.dictConfig(logging_config(config))
-    serving(names)
 
 
 def main() -> None:
