@@ -85,13 +85,6 @@ def raised(route: Route) -> tuple[type[Exception], ...]:
     return tuple(dict.fromkeys(found))
 
 
-def result_type(route: Route) -> Any:
-    """What a success carries: ``route.result``, else its first RPC call's result."""
-    if route.result is None and route.calls:
-        return route.calls[0].result
-    return route.result
-
-
 class SchemaRegistry:
     """JSON Schemas of pydantic types; every model and TypedDict goes under
     ``components/schemas`` and is referenced from there."""
@@ -167,7 +160,8 @@ def parameters(
 
 
 def success_response(route: Route, schemas: SchemaRegistry) -> dict[str, Any]:
-    result = result_type(route)
+    # What a success carries: the route's result type, else its first RPC call's.
+    result = route.result or (route.calls[0].result if route.calls else None)
     if result is not None:
         content = schemas.json_content(result)
     else:  # a JSON document of its own (this one), or not JSON: described as a string
