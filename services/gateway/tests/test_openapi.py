@@ -12,7 +12,7 @@ from gateway import openapi
 from gateway.errors import STATUS_BY_ERROR, ErrorBody, error_body
 from gateway.http import JsonHttpEntrypoint
 from gateway.openapi import openapi_path, raised, routes
-from gateway.routes.health import NotReady
+from gateway.routes.ops import NotReady
 from gateway.service import GatewayService
 
 

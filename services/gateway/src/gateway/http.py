@@ -6,7 +6,8 @@ The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framin
 * ``JsonWebServer.get_wsgi_app`` (nameko's seam for WSGI middleware) puts the client
   as the edge saw it into the request (``client_address``) and serves ``JsonWsgiApp``;
 * ``JsonWsgiApp`` gives every response its ``X-Request-Id`` (the id every RPC call and
-  log line of the request carries), checks ``Origin`` (``cross_site``) and answers an
+  log line of the request carries) and ``Cache-Control``, checks ``Origin``
+  (``cross_site``) and answers an
   unknown path or a wrong method from the error table instead of Werkzeug's HTML;
 * ``JsonHttpEntrypoint`` (``@http(Route(...))``) serves one ``Route``, the one place a
   route is declared (``gateway.openapi`` documents it from there); it answers errors

@@ -1,5 +1,5 @@
 """The gateway's HTTP metrics: requests by route template and status, errors by code,
-live-feed subscribers, whether its Redis answers. ``GET /metrics`` (``routes.metrics``)
+live-feed subscribers, whether its Redis answers. ``GET /metrics`` (``routes.ops``)
 serves them with the per-method worker and RPC-client metrics of ``service_runtime.metrics``."""
 
 from __future__ import annotations

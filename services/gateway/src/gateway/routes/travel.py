@@ -1,17 +1,28 @@
 """``/airport`` and ``/trip``: create and read airports and trips through their services.
 
-Creating calls ``create_v2`` (airports and trips >= 1.1.0 answer with the stored record),
-falling back to v1 ``create`` on an older instance (``gateway.versions``). Records never
-change once created: each one created or read is kept in the gateway's record cache.
+Records never change once created: each one created or read is kept in the gateway's
+record cache.
+
+Creating calls ``create_v2`` (airports and trips >= 1.1.0 answer with the stored record).
+During a rolling deploy an instance of an older release on the same queue answers a
+method it predates with nameko's ``MethodNotFound``; ``call_newest`` then makes the v1
+``create`` call, which every release serves, and makes the newer result of its answer,
+so the route answers the same either way. The fallback (and with it the gateway's use of
+the older method) goes once no such release runs anywhere: contracts/README.md.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from nameko.exceptions import MethodNotFound
 from werkzeug.wrappers import Request, Response
 
 from contracts.airports import v1 as airports_v1
 from contracts.airports import v2 as airports_v2
 from contracts.ids import EntityId
+from contracts.interface import RpcMethod
 from contracts.trips import v1 as trips_v1
 from contracts.trips import v2 as trips_v2
 from contracts.trips.v1 import CreateTrip
@@ -19,9 +30,10 @@ from gateway.bodies import NewAirport
 from gateway.errors import json_response
 from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
-from gateway.versions import call_newest
 from service_runtime.record_cache import Records
 from service_runtime.rpc import TimedServiceProxy
+
+log = logging.getLogger(__name__)
 
 # Each calls ``create_v2``, or v1 ``create`` on an older instance.
 CREATE_AIRPORT = Route(
@@ -85,3 +97,24 @@ class TravelRoutes:
             return json_response(201, record, {"Location": f"{route.rule}/{record['id']}"})
 
         return self.idempotency.create(request, body, created)
+
+
+def call_newest(
+    proxy: TimedServiceProxy, newer: RpcMethod, older: RpcMethod, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """The record ``newer(*fields)`` answers with, or the one ``older(*fields)`` created
+    when an instance without ``newer`` answers (``fields``: the arguments, by name)."""
+    args = tuple(fields.values())
+    try:
+        return getattr(proxy, newer.name)(*args)
+    except MethodNotFound:
+        log.info(
+            "%s: an instance without %s answered; using v%d %s",
+            newer.service,
+            newer.name,
+            older.version,
+            older.name,
+        )
+        # v1 answers with the id only; it stored the arguments it was given, which the
+        # gateway validated (and trimmed) with the same contract types.
+        return {"id": getattr(proxy, older.name)(*args), **fields}

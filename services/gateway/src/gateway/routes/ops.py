@@ -1,4 +1,5 @@
-"""``/health`` (the process serves) and ``/ready`` (every service answers a ping).
+"""What operators ask: ``/health`` (the process serves), ``/ready`` (every service answers
+a ping) and ``/metrics`` (everything this process measures, in Prometheus text format).
 
 The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
 class declares: a route that starts calling a new service makes readiness wait
@@ -9,13 +10,20 @@ from __future__ import annotations
 
 import eventlet
 from nameko.dependency_providers import Config
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from typing_extensions import TypedDict
 from werkzeug.wrappers import Request, Response
 
+from contracts.errors import ServiceUnavailable
 from gateway.errors import ErrorBody, error_body, json_response
 from gateway.http import Route, http
+from gateway.idempotency import IdempotentCreates
+from gateway.live_feed import MessageHub
+from gateway.metrics import LIVE_FEED_SUBSCRIBERS, REDIS_UP
+from service_runtime.entrypoints import STORAGE_OUTAGES
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
+from service_runtime.store import RedisStore
 
 READINESS_TIMEOUT = Setting(
     "READINESS_TIMEOUT_SECONDS",
@@ -52,8 +60,18 @@ def rpc_dependencies(service_class: type) -> tuple[str, ...]:
     return tuple(names)
 
 
-class HealthRoutes:
+def redis_answers(store: RedisStore) -> bool:
+    """Its Redis answers with its data loaded (``RedisStore.ping``)."""
+    try:
+        return store.ping()
+    except (*STORAGE_OUTAGES, ServiceUnavailable):
+        return False
+
+
+class OpsRoutes:
     config = Config()
+    live_feed: MessageHub
+    idempotency: IdempotentCreates
 
     @http(Route("GET", "/health", result=Health))
     def health(self, request: Request) -> Response:
@@ -84,3 +102,13 @@ class HealthRoutes:
         except Exception:  # noqa: BLE001 - any failure means "not ready"; the body names it
             return False
         return True
+
+    # Prometheus scrapes the gateway's own port; the edge answers it as an unknown path.
+    @http(Route("GET", "/metrics", public=False))
+    def prometheus_metrics(self, request: Request) -> Response:
+        """Prometheus metrics."""
+        LIVE_FEED_SUBSCRIBERS.set(len(self.live_feed.subscriptions))
+        # Asked at each scrape: an outage shows without waiting for a request to hit it
+        # (the RedisUnreachable alert, deploy/prometheus/alerts.yml).
+        REDIS_UP.set(redis_answers(self.idempotency.store))
+        return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
