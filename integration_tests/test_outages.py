@@ -28,7 +28,7 @@ import requests
 from testcontainers.community.rabbitmq import RabbitMqContainer
 from testcontainers.community.redis import RedisContainer
 
-from gateway.routes.health import READINESS_TIMEOUT
+from gateway.routes.ops import READINESS_TIMEOUT
 from integration_tests.brokers import DOCKER_MODE, RABBIT_API_PORT, RABBITMQ_IMAGE, REDIS_IMAGE
 from integration_tests.live_feed import LiveFeed
 from integration_tests.processes import Gateway, IntegrationLauncher

@@ -40,7 +40,7 @@ OLD, NEW = "1.0.0", "1.1.0"
 CALLS = 12
 GATEWAY_PORT = 8000
 # What the new gateway logs when an old airports instance answered create_v2 with
-# MethodNotFound and it used v1 create instead (gateway/routes/airports.py).
+# MethodNotFound and it used v1 create instead (gateway/routes/travel.py).
 FALLBACK_LOG_LINE = "using v1 create"
 # The image's own probe, with patient timing: on a busy machine one probe (a Python
 # process importing nameko) can take longer than the image's 8 s timeout, and a

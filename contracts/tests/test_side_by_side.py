@@ -26,7 +26,7 @@ from service_testing.probes import http_200
 from service_testing.waiting import wait_until
 
 CALLS = 12
-# The new gateway's line when an instance without create_v2 answered (gateway.versions).
+# The new gateway's line when an instance without create_v2 answered (gateway.routes.travel).
 FALLBACK_LOG_LINE = "{service}: an instance without create_v2 answered; using v1 create"
 AIRPORTS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="airports")
 TRIPS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="trips")

@@ -2,7 +2,8 @@
 
 Each ``<service>/v<N>.py`` module declares its methods as ``RpcMethod`` values
 that point at the pydantic models the service validates with, so the exported
-JSON Schema, the pact tests and the running code all read the same definition.
+JSON Schema, the pact tests (both in ``contract_testing``) and the running code all
+read the same definition.
 """
 
 from __future__ import annotations
@@ -10,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict
 
 from contracts.errors import ServiceError
+
+
+class Arguments(BaseModel):
+    """Base of an RPC method's arguments (and of the gateway's request bodies): a field
+    nobody declared is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -29,32 +37,6 @@ class RpcMethod:
     # calling it needs a provider at least this new (recorded in its pacts).
     since: str = "1.0.0"
 
-    @property
-    def routing_key(self) -> str:
-        """What nameko publishes the call under (``<service>.<method>``)."""
-        return f"{self.service}.{self.name}"
-
-    def check_result(self, value: Any) -> Any:
-        """``value`` validated against the result schema (raises ``ValidationError``)."""
-        return TypeAdapter(self.result).validate_python(value, strict=True)
-
-    def check_error(self, error: BaseException) -> None:
-        """Raise ``TypeError`` unless ``error`` is one the method declares."""
-        if not isinstance(error, self.errors):
-            raise TypeError(f"{self.routing_key} does not declare {type(error).__name__}")
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "kind": "rpc",
-            "service": self.service,
-            "method": self.name,
-            "version": self.version,
-            "since": self.since,
-            "args": self.args.model_json_schema(),
-            "result": TypeAdapter(self.result).json_schema(),
-            "errors": [error_json_schema(error) for error in self.errors],
-        }
-
 
 @dataclass(frozen=True)
 class Event:
@@ -65,29 +47,3 @@ class Event:
     version: int
     payload: type[BaseModel]
     since: str = "1.0.0"
-
-    def json_schema(self) -> dict[str, Any]:
-        return {
-            "kind": "event",
-            "source": self.source,
-            "event": self.name,
-            "version": self.version,
-            "since": self.since,
-            "payload": self.payload.model_json_schema(),
-        }
-
-
-def error_json_schema(error: type[ServiceError]) -> dict[str, Any]:
-    """How nameko carries ``error`` in a reply: ``exc_path`` picks the class, ``exc_args``
-    are ``(message, field)`` (see ``contracts.errors``)."""
-    return {
-        "code": error.code,
-        "exc_type": error.__name__,
-        "exc_path": f"{error.__module__}.{error.__name__}",
-        "exc_args": {
-            "type": "array",
-            "prefixItems": [{"type": "string"}, {"type": ["string", "null"]}],
-            "minItems": 2,
-            "maxItems": 2,
-        },
-    }

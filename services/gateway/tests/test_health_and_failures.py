@@ -13,7 +13,7 @@ from nameko.rpc import rpc
 
 from airports.service import AirportsService
 from contracts.errors import ServiceUnavailable
-from gateway.routes.health import OWN_REDIS, READINESS_TIMEOUT
+from gateway.routes.ops import OWN_REDIS, READINESS_TIMEOUT
 from gateway.service import GatewayService
 from messages.service import MessagesService
 from service_runtime.rpc import RPC_PUBLISH_TIMEOUT, RPC_TIMEOUT, TimedServiceProxy

@@ -15,6 +15,7 @@ def test_root_serves_the_page_with_a_strict_content_security_policy(start, http_
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-cache"  # a deploy's new page is seen
     assert '<script src="/static/messenger.js"' in response.text
 
 
@@ -29,6 +30,7 @@ def test_the_page_script_and_stylesheet_are_served(start, http_session):
     assert "EventSource" in script.text
     assert style.status_code == 200
     assert style.headers["Content-Type"] == "text/css; charset=utf-8"
+    assert script.headers["Cache-Control"] == style.headers["Cache-Control"] == "no-cache"
 
 
 def test_unknown_static_file_is_json_404(start, http_session):

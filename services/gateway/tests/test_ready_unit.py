@@ -7,7 +7,7 @@ from nameko.testing.services import worker_factory
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.routes.health import rpc_dependencies
+from gateway.routes.ops import rpc_dependencies
 from gateway.service import GatewayService
 from service_runtime.rpc import TimedRpcProxy
 

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from contracts.airports import SERVICE_NAME
 from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
-from contracts.interface import RpcMethod
+from contracts.interface import Arguments, RpcMethod
 from contracts.text import BIDI_CONTROLS, CONTROLS, trimmed_text, without
 
 AIRPORT_NAME_MAX_LENGTH = 100
@@ -23,18 +23,14 @@ AirportName = trimmed_text(
 )
 
 
-class CreateAirport(BaseModel):
+class CreateAirport(Arguments):
     """Arguments of ``airports.create``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: AirportName
 
 
-class GetAirport(BaseModel):
+class GetAirport(Arguments):
     """Arguments of ``airports.get``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: EntityId
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.errors import InvalidArgument, NotFound
 from contracts.ids import EntityId
-from contracts.interface import Event, RpcMethod
+from contracts.interface import Arguments, Event, RpcMethod
 from contracts.messages import SERVICE_NAME
 from contracts.text import CONTROLS, LINE_BREAK_AND_TAB, trimmed_text, without
 
@@ -42,26 +42,20 @@ MessageText = trimmed_text(
 PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 
-class SaveMessage(BaseModel):
+class SaveMessage(Arguments):
     """Arguments of ``messages.save_message``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     text: MessageText
 
 
-class GetMessage(BaseModel):
+class GetMessage(Arguments):
     """Arguments of ``messages.get_message``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: EntityId
 
 
-class GetAllMessages(BaseModel):
+class GetAllMessages(Arguments):
     """Arguments of ``messages.get_all_messages``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     limit: PageSize = DEFAULT_PAGE_SIZE
 

@@ -8,27 +8,23 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from contracts.errors import InvalidArgument, NotFound, SameAirport, UnknownAirport
 from contracts.ids import EntityId
-from contracts.interface import RpcMethod
+from contracts.interface import Arguments, RpcMethod
 from contracts.trips import SERVICE_NAME
 
 
-class CreateTrip(BaseModel):
+class CreateTrip(Arguments):
     """Arguments of ``trips.create`` and ``create_v2``; also the gateway's ``POST /trip`` body."""
-
-    model_config = ConfigDict(extra="forbid")
 
     airport_from: EntityId
     airport_to: EntityId
 
 
-class GetTrip(BaseModel):
+class GetTrip(Arguments):
     """Arguments of ``trips.get``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: EntityId
 

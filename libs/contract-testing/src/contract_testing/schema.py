@@ -17,16 +17,60 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from contracts.catalog import EVENTS, RPC_METHODS
+from pydantic import TypeAdapter
+
+from contract_testing.catalog import EVENTS, RPC_METHODS
+from contracts.errors import ServiceError
+from contracts.interface import Event, RpcMethod
 from service_testing.services import REPO_ROOT
 
 DEFAULT_SCHEMA_DIR = REPO_ROOT / "contracts" / "schemas"
 
 
+def rpc_document(method: RpcMethod) -> dict[str, Any]:
+    return {
+        "kind": "rpc",
+        "service": method.service,
+        "method": method.name,
+        "version": method.version,
+        "since": method.since,
+        "args": method.args.model_json_schema(),
+        "result": TypeAdapter(method.result).json_schema(),
+        "errors": [error_document(error) for error in method.errors],
+    }
+
+
+def event_document(event: Event) -> dict[str, Any]:
+    return {
+        "kind": "event",
+        "source": event.source,
+        "event": event.name,
+        "version": event.version,
+        "since": event.since,
+        "payload": event.payload.model_json_schema(),
+    }
+
+
+def error_document(error: type[ServiceError]) -> dict[str, Any]:
+    """How nameko carries ``error`` in a reply: ``exc_path`` picks the class, ``exc_args``
+    are ``(message, field)`` (see ``contracts.errors``)."""
+    return {
+        "code": error.code,
+        "exc_type": error.__name__,
+        "exc_path": f"{error.__module__}.{error.__name__}",
+        "exc_args": {
+            "type": "array",
+            "prefixItems": [{"type": "string"}, {"type": ["string", "null"]}],
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    }
+
+
 def documents() -> dict[str, dict[str, Any]]:
     """File name -> JSON Schema document, for every contract in the catalog."""
-    docs = {f"{m.service}.{m.name}.v{m.version}.json": m.json_schema() for m in RPC_METHODS}
-    docs.update({f"{e.source}.{e.name}.v{e.version}.json": e.json_schema() for e in EVENTS})
+    docs = {f"{m.service}.{m.name}.v{m.version}.json": rpc_document(m) for m in RPC_METHODS}
+    docs.update({f"{e.source}.{e.name}.v{e.version}.json": event_document(e) for e in EVENTS})
     return docs
 
 

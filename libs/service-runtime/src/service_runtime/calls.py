@@ -49,8 +49,7 @@ class CallObserver(DependencyProvider):
     def stop(self) -> None:
         self.listener.stop()
 
-    def kill(self) -> None:
-        self.listener.stop()
+    kill = stop
 
     def worker_setup(self, worker_ctx: Any) -> None:
         call = self.calls[worker_ctx] = CallContext(

@@ -5,6 +5,9 @@ service here is started (the devstack, the images, the tests' processes). It is
 * **Name lookups off the hub** (``service_runtime.name_lookup``): a name that stops
   resolving delays only the connection that looks it up, never the whole process.
 
+* **Settings checked first**: every declared setting is read from the config
+  (``service_runtime.settings.check_all``); a bad value stops the process with one line
+  naming it, before nameko starts anything.
 * **The project's logging** (``service_runtime.logformat.logging_config``: the
   ``LOG_FORMAT`` and ``LOG_LEVEL`` settings, batched output) when the config has no
   ``LOGGING`` block of its own; plain ``nameko run`` would log bare messages.
@@ -26,8 +29,11 @@ import importlib
 import logging.config
 import sys
 import types
+import warnings
 from importlib.metadata import version
 from typing import Any
+
+from service_runtime.settings import SettingError, check_all
 
 
 class _Distribution(types.SimpleNamespace):
@@ -51,10 +57,11 @@ def _stand_in() -> types.ModuleType:
     return module
 
 
-def configure_logging(argv: list[str]) -> None:
-    """The project's logging for the config ``argv`` names, unless it brings its own
-    (nameko then applies that; with ours in place, its fallback does nothing), every
-    line naming the service from the first (``nameko run`` imports it next anyway)."""
+def prepare(argv: list[str]) -> None:
+    """Apply the project's logging for the config ``argv`` names unless it brings its own
+    (nameko then applies that; with ours in place, its fallback does nothing), every line
+    naming the service from the first; then check every setting the service declares
+    (``nameko run`` imports it next anyway)."""
     import yaml
     from nameko.cli.main import setup_parser, setup_yaml_parser
     from nameko.cli.run import import_service
@@ -68,18 +75,23 @@ def configure_logging(argv: list[str]) -> None:
     setup_yaml_parser()  # ${VAR:default}, as nameko reads the file
     with open(args.config) as config_file:
         config = yaml.safe_load(config_file) or {}
-    if "LOGGING" in config:
-        return
-    # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
-    # disabled: nameko's runner and containers (imported above), whose warning with a
-    # traceback for every expected error (each 404) would cost a flushed write each.
-    logging.config.dictConfig(logging_config(config))
+    if "LOGGING" not in config:
+        # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
+        # disabled: nameko's runner and containers (imported above), whose warning with a
+        # traceback for every expected error (each 404) would cost a flushed write each.
+        # The service is imported after it: the loggers its imports make stay enabled.
+        logging.config.dictConfig(logging_config(config))
     with contextlib.suppress(CommandError):  # nameko reports it
+        # Imported for their names, and so that every setting they read is declared.
         serving(", ".join(cls.name for path in args.services for cls in import_service(path)))
+    check_all(config)
 
 
 def main() -> None:
     sys.modules.setdefault("pkg_resources", _stand_in())
+    # Nameko 2 runs on eventlet only (pinned: issue 22); its deprecation notice would be
+    # nine lines at every start, around the one line a refused setting gets.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     # nameko's `run` patches first thing too; the handlers' locks must be green ones.
@@ -89,7 +101,12 @@ def main() -> None:
     resolve_names_off_the_hub()
     from nameko.cli.main import main as nameko_main
 
-    configure_logging(sys.argv[1:])
+    try:
+        prepare(sys.argv[1:])
+    except SettingError as refused:
+        # A value the operator set: one line naming it and its bound. Checked before
+        # nameko starts a container, whose green threads would print a traceback each.
+        sys.exit(f"configuration error: {refused}")
     nameko_main()
 
 

@@ -4,7 +4,9 @@ A service's ``config.yaml`` only maps environment variables to keys
 (``RPC_TIMEOUT_SECONDS: ${RPC_TIMEOUT_SECONDS}``: unset gives null); the default lives
 here, beside the code that uses the value, so it is written exactly once. An explicit
 ``0`` is a value, not "unset": only a missing key, null or an empty string falls back to
-the default. A value out of bounds stops the service at start with the key named.
+the default. A value out of bounds (or of the wrong type) stops the service at start with
+one line naming the key: ``service_runtime.serve`` reads every declared setting
+(``check_all``) before nameko starts anything.
 
     RPC_TIMEOUT = Setting("RPC_TIMEOUT_SECONDS", float, 10.0, "bound on any RPC", minimum=0.001)
     timeout = RPC_TIMEOUT.read(self.container.config)
@@ -77,3 +79,10 @@ class Setting(Generic[T]):
         if self.maximum is not None and value > self.maximum:  # type: ignore[operator]
             raise SettingError(f"{self.key}={raw!r}: must be at most {self.maximum:g}")
         return value
+
+
+def check_all(config: Mapping[str, Any]) -> None:
+    """Read every declared setting from ``config``: a bad value raises ``SettingError`` now,
+    not when a request first reads it."""
+    for setting in ALL_SETTINGS.values():
+        setting.read(config)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 from werkzeug.wrappers import Request
 
 from contracts.airports.v1 import AirportName
+from contracts.interface import Arguments
 from contracts.messages.v1 import MessageText
 from contracts.validation import validate
 from gateway import strict_json
@@ -24,18 +25,14 @@ BodyT = TypeVar("BodyT", bound=BaseModel)
 JSON_MEDIA_TYPE = "application/json"
 
 
-class NewAirport(BaseModel):
-    """``POST /airport``"""
+class NewAirport(Arguments):
+    """``POST /airport``: the API's ``airport`` is the RPC argument ``name``."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    airport: AirportName
+    name: AirportName = Field(alias="airport")
 
 
-class NewMessage(BaseModel):
+class NewMessage(Arguments):
     """``POST /messages``"""
-
-    model_config = ConfigDict(extra="forbid")
 
     message: MessageText
 

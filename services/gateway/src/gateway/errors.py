@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import (
+    Any,
+    NotRequired,  # pydantic needs these on 3.11
+)
 
 from nameko.exceptions import ContainerBeingKilled
+from typing_extensions import TypedDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -91,6 +95,15 @@ def json_response(status: int, payload: object, headers: dict[str, str] | None =
     return Response(
         json.dumps(payload), status=status, headers=headers, mimetype="application/json"
     )
+
+
+class ErrorBody(TypedDict):
+    """Every error response: a stable ``error`` code, a ``message`` for people, ``field``
+    only when one argument is to blame."""
+
+    error: str
+    message: str
+    field: NotRequired[str]
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, str]:

@@ -6,25 +6,31 @@ The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framin
 * ``JsonWebServer.get_wsgi_app`` (nameko's seam for WSGI middleware) puts the client
   as the edge saw it into the request (``client_address``) and serves ``JsonWsgiApp``;
 * ``JsonWsgiApp`` gives every response its ``X-Request-Id`` (the id every RPC call and
-  log line of the request carries), checks ``Origin`` (``cross_site``) and answers an
+  log line of the request carries) and ``Cache-Control``, checks ``Origin``
+  (``cross_site``) and answers an
   unknown path or a wrong method from the error table instead of Werkzeug's HTML;
-* ``JsonHttpEntrypoint`` (``@http``) answers errors from the table
-  (``response_from_exception``, as nameko-examples does) and treats every listed error
-  as expected, so nameko logs it as a warning, not as a crash.
+* ``JsonHttpEntrypoint`` (``@http(Route(...))``) serves one ``Route``, the one place a
+  route is declared (``gateway.openapi`` documents it from there); it answers errors
+  from the table (``response_from_exception``, as nameko-examples does) and treats
+  every listed error as expected, so nameko logs it as a warning, not as a crash.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from contracts.errors import ServiceError
+from contracts.interface import RpcMethod
+from gateway.bodies import JSON_MEDIA_TYPE, parse_body
 from gateway.client_address import BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
@@ -68,6 +74,9 @@ class JsonWsgiApp(WsgiApp):
             response = response_from_exception(exc)
             HTTP_ERRORS.labels(response.json["error"]).inc()
         response.headers[REQUEST_ID_HEADER] = request_id
+        # Every answer is live (a stream, expiring messages, readiness) or a file that a
+        # deploy changes: a browser asks again before reusing any of them.
+        response.headers.setdefault("Cache-Control", "no-cache")
         return response(environ, start_response)
 
 
@@ -81,15 +90,56 @@ class JsonWebServer(WebServer):
         return {REQUEST_ID_KEY: request.environ[REQUEST_ID_ENVIRON_KEY]}
 
 
+@dataclass(frozen=True)
+class Route:
+    """One HTTP route, declared once: ``@http`` serves it, ``gateway.openapi`` documents it.
+
+    What its function already says is not repeated: its docstring's first line is the
+    summary, its module the tag, its path parameters' annotations their types. Its error
+    answers are not listed either: the document feeds what it can raise (its body's
+    errors, its RPC methods' declared errors and outages, ``errors``) through the table.
+    """
+
+    method: str
+    rule: str  # Werkzeug's, e.g. /airport/<string:airport_id>
+    status: int = 200
+    body: type[BaseModel] | None = None  # the JSON body ``parse`` validates
+    calls: tuple[RpcMethod, ...] = ()  # the RPC methods it calls; the first one's result is its own
+    result: Any = None  # its JSON result's type, when not its first call's
+    media_types: tuple[str, ...] = (JSON_MEDIA_TYPE,)
+    errors: tuple[type[Exception], ...] = ()  # raised by the route itself
+    query: dict[str, Any] = field(default_factory=dict)  # query parameter -> type
+    idempotent: bool = False  # takes an Idempotency-Key (gateway.idempotency)
+    responses: dict[int, tuple[str, Any]] = field(default_factory=dict)  # beyond the table's
+    public: bool = True  # False: for the internal network only (the edge refuses it)
+
+    def parse(self, request: Request) -> Any:
+        """The request's body, validated against ``body`` (``gateway.bodies.parse_body``)."""
+        return parse_body(request, self.body)  # type: ignore[arg-type]
+
+
 class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
-    """``@http(method, url)``: every error the table maps (and Werkzeug's 4xx) is
-    expected, so nameko logs it as a warning instead of a crash."""
+    """``@http(route)``: every error the table maps (and Werkzeug's 4xx) is expected, so
+    nameko logs it as a warning instead of a crash."""
 
     server = JsonWebServer()
 
-    def __init__(self, method: str, url: str, **kwargs: Any) -> None:
+    def __init__(self, route: Route, **kwargs: Any) -> None:
         expected = (*STATUS_BY_ERROR, HTTPException, *kwargs.pop("expected_exceptions", ()))
-        super().__init__(method, url, expected_exceptions=expected, **kwargs)
+        super().__init__(route.method, route.rule, expected_exceptions=expected, **kwargs)
+        self.route = route
+
+    def handle_result(
+        self, event: Any, worker_ctx: Any, result: Any, exc_info: Any
+    ) -> tuple[Response, Any]:
+        # The response is decided here, once: the client gets it, and the call line and
+        # the metrics (``worker_result``) read its status and error code from it.
+        if exc_info is None:
+            response = self.response_from_result(result)
+        else:
+            response = self.response_from_exception(exc_info[1])
+        event.send(response, None)
+        return response, exc_info
 
     def response_from_exception(self, exc: Exception) -> Response:
         return response_from_exception(exc)

@@ -112,7 +112,9 @@ class IdempotentCreates:
                 field=IDEMPOTENCY_HEADER,
             )
         route = request.path
-        fingerprint = hashlib.sha256(f"{route}\n{body.model_dump_json()}".encode()).hexdigest()
+        # The body as the client named its fields (by_alias: POST /airport's "airport").
+        request_json = body.model_dump_json(by_alias=True)
+        fingerprint = hashlib.sha256(f"{route}\n{request_json}".encode()).hexdigest()
         earlier = self.store.recall(route, key)
         if earlier is not None:
             if earlier.fingerprint != fingerprint:

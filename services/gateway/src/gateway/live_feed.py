@@ -179,8 +179,7 @@ class LiveFeed(DependencyProvider):
     def stop(self) -> None:
         self.hub.close_all()
 
-    def kill(self) -> None:
-        self.hub.close_all()
+    kill = stop
 
     def get_dependency(self, worker_ctx: Any) -> MessageHub:
         return self.hub

@@ -1,255 +1,88 @@
-"""The OpenAPI 3.1 document of the HTTP API, built from what the gateway runs with.
+"""The OpenAPI 3.1 document of the HTTP API, generated from the routes the gateway serves.
 
-Nothing here restates a schema or a status: request bodies are the models
-``gateway.bodies`` validates with, results are the contracts' RPC result models,
-and each operation's error statuses and codes come from feeding the errors it can
-raise (its body parsing, the declared errors of the RPC methods it calls, the
-proxies' outage errors) through ``gateway.errors.response_from_exception``, the
-one table. ``OPERATIONS`` lists every public route; a test walks the service's ``@http``
-entrypoints and fails on a route neither it nor ``INTERNAL_RULES`` names.
+Nothing here restates a route, a schema or a status: each ``@http`` entrypoint's
+``Route`` (``gateway.http``) names its method, path, body model, result and the RPC
+methods it calls, and its function gives the summary (its docstring), the tag (its
+module) and the path parameters' types; results are the contracts' RPC result models, and
+each operation's
+error statuses and codes come from feeding the errors it can raise (its body parsing,
+the declared errors of the RPC methods it calls, the proxies' outage errors, its own)
+through ``gateway.errors.response_from_exception``, the one table.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import version
-from typing import (
-    Any,
-    NotRequired,  # pydantic needs these on 3.11
-)
+from typing import Any, get_type_hints
 
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from pydantic import BaseModel, TypeAdapter
-from typing_extensions import TypedDict, is_typeddict
+from typing_extensions import is_typeddict
 from werkzeug import exceptions as http_errors
 
-from contracts.airports.v1 import GET as GET_AIRPORT
-from contracts.airports.v2 import CREATE_V2
 from contracts.errors import (
     IdempotencyKeyReused,
     InvalidArgument,
     ServiceTimeout,
     ServiceUnavailable,
 )
-from contracts.ids import EntityId
-from contracts.interface import RpcMethod
-from contracts.messages.v1 import GET_ALL_MESSAGES, GET_MESSAGE, SAVE_MESSAGE, PageSize
-from contracts.trips.v1 import GET as GET_TRIP
-from contracts.trips.v1 import CreateTrip, Trip
-from contracts.trips.v2 import CREATE_V2 as CREATE_TRIP
-from gateway import bodies
+from gateway.bodies import JSON_MEDIA_TYPE as JSON
 from gateway.errors import (
+    ErrorBody,
     MalformedJson,
     OriginNotAllowed,
-    RateLimited,
-    StreamFull,
     UnsupportedMediaType,
     response_from_exception,
 )
+from gateway.http import JsonHttpEntrypoint, Route
 from gateway.idempotency import ACCEPTED_KEY, IDEMPOTENCY_HEADER
-from gateway.routes.page import CONTENT_TYPES
 
-JSON = "application/json"
 TITLE = "Nameko travel & messenger gateway"
-
-
-class ErrorBody(TypedDict):
-    """Every error response (``gateway.errors.error_body``): a stable ``error`` code, a
-    ``message`` for people, ``field`` only when one argument is to blame."""
-
-    error: str
-    message: str
-    field: NotRequired[str]
-
-
-class NotReady(ErrorBody):
-    """``/ready``'s 503: the error body plus the services that did not answer."""
-
-    missing: list[str]
-
-
-class Health(TypedDict):
-    status: str
-
-
-class Ready(TypedDict):
-    status: str
-    services: list[str]
-
-
 # Errors an operation can raise besides its RPC methods' own (the edge's refusals of
 # a request it will not pass on are README's; they are the same body).
 BODY_ERRORS = (MalformedJson, InvalidArgument, UnsupportedMediaType, OriginNotAllowed)
 OUTAGE_ERRORS = (ServiceUnavailable, ServiceTimeout)
 # A path parameter holding an encoded "/" matches no route.
 PATH_ERRORS = (http_errors.NotFound,)
+PATH_PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
-@dataclass(frozen=True)
-class Content:
-    """A success response: its status, media type and (for JSON) the type it carries."""
-
-    status: int
-    media_types: tuple[str, ...] = (JSON,)
-    schema: Any = None  # a type pydantic can describe; None: not JSON, described as a string
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    rule: str  # the Werkzeug rule of the @http entrypoint
-    summary: str
-    ok: Content
-    body: type[BaseModel] | None = None
-    calls: tuple[RpcMethod, ...] = ()
-    errors: tuple[type[Exception], ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)  # path parameter -> type
-    query: dict[str, Any] = field(default_factory=dict)  # query parameter -> type
-    idempotent: bool = False  # takes an Idempotency-Key (gateway.idempotency)
-    tag: str = "travel"
-
-    @property
-    def path(self) -> str:
-        return openapi_path(self.rule)
-
-    def raised(self) -> tuple[type[Exception], ...]:
-        """Every error this operation can answer with."""
-        found: list[type[Exception]] = list(self.errors)
-        if self.body is not None:
-            found += BODY_ERRORS
-        if self.idempotent:
-            found.append(IdempotencyKeyReused)
-        for method in self.calls:
-            found += method.errors
-        if self.calls:
-            found += OUTAGE_ERRORS
-        if self.params:
-            found += PATH_ERRORS
-        return tuple(dict.fromkeys(found))
+def routes(service_cls: type) -> list[tuple[Route, Callable[..., Any]]]:
+    """Every ``@http`` entrypoint's ``Route`` that ``service_cls`` serves, with its function."""
+    found = [
+        (entrypoint.route, function)
+        for _, function in inspect.getmembers(service_cls, inspect.isfunction)
+        for entrypoint in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ())
+        if isinstance(entrypoint, JsonHttpEntrypoint)
+    ]
+    return sorted(found, key=lambda pair: (pair[0].rule, pair[0].method))
 
 
 def openapi_path(rule: str) -> str:
     """``/airport/<string:airport_id>`` -> ``/airport/{airport_id}``."""
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+    return PATH_PARAMETER.sub(r"{\1}", rule)
 
 
-HTML = ("text/html",)
-EVENT_STREAM = ("text/event-stream",)
-# What /static/ and /docs/ files are served as (by their suffix).
-STATIC_MEDIA_TYPES = tuple(dict.fromkeys(kind.split(";")[0] for kind in CONTENT_TYPES.values()))
-
-OPERATIONS: tuple[Operation, ...] = (
-    Operation(
-        "POST",
-        "/airport",
-        "Create an airport",
-        Content(201, schema=CREATE_V2.result),
-        body=bodies.NewAirport,
-        calls=(CREATE_V2,),
-        idempotent=True,
-    ),
-    Operation(
-        "GET",
-        "/airport/<string:airport_id>",
-        "Read an airport",
-        Content(200, schema=GET_AIRPORT.result),
-        calls=(GET_AIRPORT,),
-        params={"airport_id": EntityId},
-    ),
-    Operation(
-        "POST",
-        "/trip",
-        "Create a trip between two airports",
-        Content(201, schema=Trip),
-        body=CreateTrip,
-        calls=(CREATE_TRIP,),
-        idempotent=True,
-    ),
-    Operation(
-        "GET",
-        "/trip/<string:trip_id>",
-        "Read a trip",
-        Content(200, schema=GET_TRIP.result),
-        calls=(GET_TRIP,),
-        params={"trip_id": EntityId},
-    ),
-    Operation(
-        "POST",
-        "/messages",
-        "Post a message to the board",
-        Content(201, schema=SAVE_MESSAGE.result),
-        body=bodies.NewMessage,
-        calls=(SAVE_MESSAGE,),
-        errors=(RateLimited,),
-        idempotent=True,
-        tag="messenger",
-    ),
-    Operation(
-        "GET",
-        "/messages",
-        "The live messages, newest first",
-        Content(200, schema=GET_ALL_MESSAGES.result),
-        calls=(GET_ALL_MESSAGES,),
-        query={"limit": PageSize},
-        tag="messenger",
-    ),
-    Operation(
-        "GET",
-        "/messages/<string:message_id>",
-        "Read a message (404 once expired)",
-        Content(200, schema=GET_MESSAGE.result),
-        calls=(GET_MESSAGE,),
-        params={"message_id": EntityId},
-        tag="messenger",
-    ),
-    Operation(
-        "GET",
-        "/messages/stream",
-        "The live feed: one `message_created` Server-Sent Event per new message",
-        Content(200, EVENT_STREAM),
-        errors=(StreamFull,),
-        tag="messenger",
-    ),
-    Operation("GET", "/", "The messenger page", Content(200, HTML), tag="pages"),
-    Operation(
-        "GET",
-        "/static/<string:name>",
-        "The messenger page's script and stylesheet",
-        Content(200, STATIC_MEDIA_TYPES),
-        params={"name": str},
-        tag="pages",
-    ),
-    Operation(
-        "GET", "/health", "The gateway process serves", Content(200, schema=Health), tag="ops"
-    ),
-    Operation(
-        "GET",
-        "/ready",
-        "Every service answers a ping (503 names the ones that do not)",
-        Content(200, schema=Ready),
-        tag="ops",
-    ),
-    Operation("GET", "/openapi.json", "This document", Content(200), tag="docs"),
-    Operation("GET", "/docs", "Browsable API documentation", Content(200, HTML), tag="docs"),
-    Operation(
-        "GET",
-        "/docs/<string:asset>",
-        "The documentation page's assets",
-        Content(200, STATIC_MEDIA_TYPES),
-        params={"asset": str},
-        tag="docs",
-    ),
-)
-# Routes served to the internal network only (Prometheus scrapes the gateway's own
-# port); the edge answers them as unknown paths, so the public document leaves them out.
-INTERNAL_RULES = ("/metrics",)
-# Responses no error class describes: /ready's own 503 body.
-EXTRA_RESPONSES: dict[tuple[str, str], dict[int, tuple[str, Any]]] = {
-    ("GET", "/ready"): {503: ("some service does not answer", NotReady)},
-}
+def raised(route: Route) -> tuple[type[Exception], ...]:
+    """Every error ``route`` can answer with."""
+    found: list[type[Exception]] = list(route.errors)
+    if route.body is not None:
+        found += BODY_ERRORS
+    if route.idempotent:
+        found.append(IdempotencyKeyReused)
+    for method in route.calls:
+        found += method.errors
+    if route.calls:
+        found += OUTAGE_ERRORS
+    if PATH_PARAMETER.search(route.rule):
+        found += PATH_ERRORS
+    return tuple(dict.fromkeys(found))
 
 
 class SchemaRegistry:
@@ -270,13 +103,16 @@ class SchemaRegistry:
             return {"$ref": self.REF.format(model=name)}
         return schema
 
+    def json_content(self, kind: Any, mode: str = "serialization") -> dict[str, Any]:
+        return {JSON: {"schema": self.schema(kind, mode)}}
 
-def error_responses(operation: Operation, schemas: SchemaRegistry) -> dict[int, dict[str, Any]]:
-    """Each status the operation's errors map to, with the codes it can carry."""
+
+def error_responses(route: Route, schemas: SchemaRegistry) -> dict[int, dict[str, Any]]:
+    """Each status the route's errors map to, with the codes it can carry."""
     codes_by_status: dict[int, set[str]] = defaultdict(set)
-    for error in operation.raised():
+    for error in raised(route):
         response = response_from_exception(error("example"))
-        codes_by_status[response.status_code].add(json.loads(response.get_data())["error"])
+        codes_by_status[response.status_code].add(response.json["error"])
     error_ref = schemas.schema(ErrorBody, "serialization")
     responses = {}
     for status, codes in sorted(codes_by_status.items()):
@@ -288,10 +124,18 @@ def error_responses(operation: Operation, schemas: SchemaRegistry) -> dict[int, 
     return responses
 
 
-def parameters(operation: Operation, schemas: SchemaRegistry) -> list[dict[str, Any]]:
+def parameters(
+    route: Route, function: Callable[..., Any], schemas: SchemaRegistry
+) -> list[dict[str, Any]]:
+    annotations = get_type_hints(function, include_extras=True)
     found = [
-        {"name": name, "in": "path", "required": True, "schema": schemas.schema(kind, "validation")}
-        for name, kind in operation.params.items()
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": schemas.schema(annotations[name], "validation"),
+        }
+        for name in PATH_PARAMETER.findall(route.rule)
     ]
     found += [
         {
@@ -300,9 +144,9 @@ def parameters(operation: Operation, schemas: SchemaRegistry) -> list[dict[str, 
             "required": False,
             "schema": schemas.schema(kind, "validation"),
         }
-        for name, kind in operation.query.items()
+        for name, kind in route.query.items()
     ]
-    if operation.idempotent:
+    if route.idempotent:
         found.append(
             {
                 "name": IDEMPOTENCY_HEADER,
@@ -315,49 +159,52 @@ def parameters(operation: Operation, schemas: SchemaRegistry) -> list[dict[str, 
     return found
 
 
-def success_response(operation: Operation, schemas: SchemaRegistry) -> dict[str, Any]:
-    ok = operation.ok
-    if ok.schema is None:
-        schema: dict[str, Any] = {"type": "object"} if ok.media_types == (JSON,) else {}
-    else:
-        schema = schemas.schema(ok.schema, "serialization")
-    content = {media_type: {"schema": schema} for media_type in ok.media_types}
+def success_response(route: Route, schemas: SchemaRegistry) -> dict[str, Any]:
+    # What a success carries: the route's result type, else its first RPC call's.
+    result = route.result or (route.calls[0].result if route.calls else None)
+    if result is not None:
+        content = schemas.json_content(result)
+    else:  # a JSON document of its own (this one), or not JSON: described as a string
+        content = {
+            kind: {"schema": {"type": "object"} if kind == JSON else {}}
+            for kind in route.media_types
+        }
     return {"description": "success", "content": content}
 
 
-def operation_object(operation: Operation, schemas: SchemaRegistry) -> dict[str, Any]:
-    responses: dict[int, Any] = {operation.ok.status: success_response(operation, schemas)}
-    responses.update(error_responses(operation, schemas))
-    for status, (text, model) in EXTRA_RESPONSES.get(
-        (operation.method, operation.path), {}
-    ).items():
-        responses[status] = {
-            "description": text,
-            "content": {JSON: {"schema": schemas.schema(model, "serialization")}},
-        }
+def operation_object(
+    route: Route, function: Callable[..., Any], schemas: SchemaRegistry
+) -> dict[str, Any]:
+    responses = {route.status: success_response(route, schemas)}
+    responses.update(error_responses(route, schemas))
+    for status, (text, kind) in route.responses.items():
+        responses[status] = {"description": text, "content": schemas.json_content(kind)}
+    path = openapi_path(route.rule)
     described: dict[str, Any] = {
-        "summary": operation.summary,
-        "operationId": f"{operation.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', operation.path)}",
-        "tags": [operation.tag],
+        "summary": inspect.getdoc(function).splitlines()[0],  # type: ignore[union-attr]
+        "operationId": f"{route.method.lower()}{re.sub(r'[^A-Za-z0-9]+', '_', path)}",
+        "tags": [function.__module__.rpartition(".")[2]],
         "responses": {str(status): body for status, body in sorted(responses.items())},
     }
-    if operation.params or operation.query or operation.idempotent:
-        described["parameters"] = parameters(operation, schemas)
-    if operation.body is not None:
+    if found := parameters(route, function, schemas):
+        described["parameters"] = found
+    if route.body is not None:
         described["requestBody"] = {
             "required": True,
-            "content": {JSON: {"schema": schemas.schema(operation.body, "validation")}},
+            "content": schemas.json_content(route.body, "validation"),
         }
     return described
 
 
 @cache
-def document() -> dict[str, Any]:
-    """The OpenAPI document (built once per process)."""
+def document(service_cls: type) -> dict[str, Any]:
+    """The OpenAPI document of ``service_cls``'s public routes (built once per process)."""
     schemas = SchemaRegistry()
     paths: dict[str, dict[str, Any]] = defaultdict(dict)
-    for operation in OPERATIONS:
-        paths[operation.path][operation.method.lower()] = operation_object(operation, schemas)
+    for route, function in routes(service_cls):
+        if route.public:
+            operation = operation_object(route, function, schemas)
+            paths[openapi_path(route.rule)][route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -375,5 +222,5 @@ def document() -> dict[str, Any]:
 
 
 @cache
-def document_bytes() -> bytes:
-    return json.dumps(document(), indent=1).encode()
+def document_bytes(service_cls: type) -> bytes:
+    return json.dumps(document(service_cls), indent=1).encode()

@@ -17,18 +17,13 @@ from contracts.errors import InvalidArgument
 PLAIN_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
 
 
-def single_arg(request: Request, name: str) -> str | None:
+def int_arg(request: Request, name: str) -> int | None:
+    """The argument as a non-negative integer, or None when absent."""
     values = request.args.getlist(name)
     if len(values) > 1:
         raise InvalidArgument(f"{name}: given more than once", field=name)
-    return values[0] if values else None
-
-
-def int_arg(request: Request, name: str) -> int | None:
-    """The argument as a non-negative integer, or None when absent."""
-    raw = single_arg(request, name)
-    if raw is None:
+    if not values:
         return None
-    if not PLAIN_DIGITS.fullmatch(raw):
+    if not PLAIN_DIGITS.fullmatch(values[0]):
         raise InvalidArgument(f"{name}: must be an integer (plain digits 0-9)", field=name)
-    return int(raw)
+    return int(values[0])

@@ -9,28 +9,16 @@ from gateway.idempotency import Idempotency
 from gateway.live_feed import LiveFeed
 from gateway.metrics import GatewayMetrics
 from gateway.rate_limit import MessageRateLimit
-from gateway.routes.airports import AirportRoutes
-from gateway.routes.docs import DocsRoutes
-from gateway.routes.health import HealthRoutes
 from gateway.routes.messages import MessageRoutes
-from gateway.routes.metrics import MetricsRoutes
-from gateway.routes.page import MessengerPage
-from gateway.routes.trips import TripRoutes
+from gateway.routes.ops import OpsRoutes
+from gateway.routes.pages import PageRoutes
+from gateway.routes.travel import TravelRoutes
 from service_runtime.chassis import ObservedService
 from service_runtime.record_cache import RecordCache
 from service_runtime.rpc import TimedRpcProxy
 
 
-class GatewayService(
-    ObservedService,
-    AirportRoutes,
-    TripRoutes,
-    MessageRoutes,
-    MessengerPage,
-    HealthRoutes,
-    MetricsRoutes,
-    DocsRoutes,
-):
+class GatewayService(ObservedService, TravelRoutes, MessageRoutes, PageRoutes, OpsRoutes):
     name = "gateway"
     calls = GatewayMetrics()  # the chassis' call observer, plus the HTTP metrics
 

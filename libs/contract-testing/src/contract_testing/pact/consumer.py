@@ -19,14 +19,15 @@ from typing import Any
 from nameko.exceptions import MethodNotFound, deserialize, serialize
 from nameko.rpc import RpcReply
 from pact import Pact
+from pydantic import TypeAdapter
 
-from contract_testing.pact.wire import ROUTING_KEY, decode, request_body
-from contracts.catalog import RPC_METHODS
+from contract_testing.catalog import RPC_METHODS
+from contract_testing.pact.wire import ROUTING_KEY, decode, request_body, routing_key
 from contracts.errors import InvalidArgument
 from contracts.interface import RpcMethod
 from contracts.validation import validate
 
-METHODS_BY_ROUTING_KEY: dict[str, RpcMethod] = {m.routing_key: m for m in RPC_METHODS}
+METHODS_BY_ROUTING_KEY: dict[str, RpcMethod] = {routing_key(m): m for m in RPC_METHODS}
 
 
 class CannedReply:
@@ -154,9 +155,9 @@ def check_against_schema(method: RpcMethod, request: dict[str, Any], reply: dict
         if not isinstance(error, InvalidArgument):
             raise
     if error is None:
-        method.check_result(reply["result"])
-    else:
-        method.check_error(error)
+        TypeAdapter(method.result).validate_python(reply["result"], strict=True)
+    elif not isinstance(error, method.errors):
+        raise TypeError(f"{routing_key(method)} does not declare {type(error).__name__}")
 
 
 def write_pact(pact: Pact, directory: Path, consumer_version: str) -> None:
@@ -171,7 +172,7 @@ def write_pact(pact: Pact, directory: Path, consumer_version: str) -> None:
         {
             "consumer": consumer_version,
             "minimumProvider": max((m.since for m in used), key=parse_version, default="1.0.0"),
-            "methods": ", ".join(sorted(f"{m.routing_key} v{m.version}" for m in used)),
+            "methods": ", ".join(sorted(f"{routing_key(m)} v{m.version}" for m in used)),
         },
     )
     pact.write_file(directory, overwrite=True)

@@ -18,6 +18,11 @@ ROUTING_KEY = "routingKey"
 EVENT_TYPE = "eventType"
 
 
+def routing_key(method: RpcMethod) -> str:
+    """What nameko publishes a call of ``method`` under (``<service>.<method>``)."""
+    return f"{method.service}.{method.name}"
+
+
 def wire_json(value: Any) -> Any:
     """``value`` as it comes out of nameko's JSON serializer (tuples become lists...)."""
     content_type, encoding, data = dumps(value, serializer="json")
@@ -34,7 +39,7 @@ def rpc_request(
 ) -> SyncMessageInteraction:
     """Set the request part of ``interaction`` to the call ``method(*args, **kwargs)``."""
     return interaction.with_body(request_body(*args, **kwargs), CONTENT_TYPE).with_metadata(
-        {ROUTING_KEY: method.routing_key}
+        {ROUTING_KEY: routing_key(method)}
     )
 
 

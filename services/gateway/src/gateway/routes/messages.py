@@ -1,14 +1,10 @@
-"""``/messages``: the messenger's JSON API and its live stream.
+"""``/messages``: the messenger's JSON API and its live stream (``gateway.live_feed``).
 
-* ``POST /messages`` ``{"message": text}`` -> 201, the saved message, ``Location``
-  (rate-limited per client: ``gateway.rate_limit``; ``Idempotency-Key``: ``gateway.idempotency``);
-* ``GET /messages?limit=N`` -> the live messages, newest first, each with ``expires_in``;
-* ``GET /messages/<id>`` -> the message, 404 once expired or unknown;
-* ``GET /messages/stream`` -> Server-Sent Events, one ``message_created`` per new message.
-
-The stream is fed by a broadcast handler of the ``message_created`` event: every
-gateway instance gets its own queue of every event (not reliable: a gateway that
-is down has no page to tell), and passes it to its ``MessageHub``.
+Posting is rate-limited per client (``gateway.rate_limit``) and takes an
+``Idempotency-Key`` (``gateway.idempotency``). The stream is fed by a broadcast handler
+of the ``message_created`` event: every gateway instance gets its own queue of every
+event (not reliable: a gateway that is down has no page to tell), and passes it to its
+``MessageHub``.
 """
 
 from __future__ import annotations
@@ -19,31 +15,37 @@ from typing import Any
 from nameko.events import BROADCAST, event_handler
 from werkzeug.wrappers import Request, Response
 
+from contracts.ids import EntityId
 from contracts.messages import SERVICE_NAME as MESSAGES
-from contracts.messages.v1 import MESSAGE_CREATED, MessageCreated
-from gateway.bodies import NewMessage, parse_body
-from gateway.errors import json_response
-from gateway.http import http
+from contracts.messages.v1 import (
+    GET_ALL_MESSAGES,
+    GET_MESSAGE,
+    MESSAGE_CREATED,
+    SAVE_MESSAGE,
+    MessageCreated,
+    PageSize,
+)
+from gateway.bodies import NewMessage
+from gateway.errors import RateLimited, StreamFull, json_response
+from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.query_args import int_arg
 from service_runtime.rpc import TimedServiceProxy
 
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
-STREAM_HEADERS = {
-    "Cache-Control": "no-cache",
-    # Tell a buffering reverse proxy (nginx) to pass events through at once.
-    "X-Accel-Buffering": "no",
-}
-
-
-def page_size(request: Request) -> dict[str, int]:
-    """The ``limit`` query argument as RPC keyword arguments (none: the service's default).
-
-    Only the type is checked here; the messages service owns the allowed range.
-    """
-    limit = int_arg(request, "limit")
-    return {} if limit is None else {"limit": limit}
+EVENT_STREAM = "text/event-stream"
+# Tell a buffering reverse proxy (nginx) to pass events through at once.
+STREAM_HEADERS = {"X-Accel-Buffering": "no"}
+CREATE_MESSAGE = Route(
+    "POST",
+    "/messages",
+    status=201,
+    body=NewMessage,
+    calls=(SAVE_MESSAGE,),
+    errors=(RateLimited,),  # before the body is read: gateway.rate_limit
+    idempotent=True,
+)
 
 
 class MessageRoutes:
@@ -52,11 +54,12 @@ class MessageRoutes:
     idempotency: IdempotentCreates
     rate_limit: Callable[[Request], None]
 
-    @http("POST", "/messages")
+    @http(CREATE_MESSAGE)
     def create_message(self, request: Request) -> Response:
+        """Post a message to the board."""
         # Before anything else: a flood must cost as little as possible.
         self.rate_limit(request)
-        body = parse_body(request, NewMessage)
+        body = CREATE_MESSAGE.parse(request)
 
         def created() -> Response:
             message = self.messages.save_message(body.message)
@@ -64,18 +67,24 @@ class MessageRoutes:
 
         return self.idempotency.create(request, body, created)
 
-    @http("GET", "/messages")
+    @http(Route("GET", "/messages", calls=(GET_ALL_MESSAGES,), query={"limit": PageSize}))
     def list_messages(self, request: Request) -> Response:
-        return json_response(200, self.messages.get_all_messages(**page_size(request)))
+        """The live messages, newest first."""
+        # Only the type is checked here; the messages service owns the allowed range.
+        limit = int_arg(request, "limit")
+        page = {} if limit is None else {"limit": limit}  # none: the service's default
+        return json_response(200, self.messages.get_all_messages(**page))
 
-    @http("GET", "/messages/<string:message_id>")
-    def get_message(self, request: Request, message_id: str) -> Response:
+    @http(Route("GET", "/messages/<string:message_id>", calls=(GET_MESSAGE,)))
+    def get_message(self, request: Request, message_id: EntityId) -> Response:
+        """Read a message (404 once expired)."""
         return json_response(200, self.messages.get_message(message_id))
 
-    @http("GET", "/messages/stream")
+    @http(Route("GET", "/messages/stream", media_types=(EVENT_STREAM,), errors=(StreamFull,)))
     def stream_messages(self, request: Request) -> Response:
+        """The live feed: one `message_created` Server-Sent Event per new message."""
         if request.method == "HEAD":  # headers only: no body would ever give the slot back
-            return Response(mimetype="text/event-stream", headers=STREAM_HEADERS)
+            return Response(mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
         # Returns at once: the server iterates the body after this worker ends.
         subscription = self.live_feed.subscribe(
             request.remote_addr, request.environ["eventlet.input"].get_socket()
@@ -83,7 +92,7 @@ class MessageRoutes:
         # eventlet's server buffers a streamed body into 4 KiB writes by default;
         # an event must leave as soon as it is yielded.
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0
-        return Response(subscription.stream(), mimetype="text/event-stream", headers=STREAM_HEADERS)
+        return Response(subscription.stream(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 
     @event_handler(MESSAGES, MESSAGE_CREATED, handler_type=BROADCAST, reliable_delivery=False)
     def relay_message_created(self, payload: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Every contract that crosses a service boundary, in one list each.
 
-``contract_testing.schema`` exports these as JSON Schema; a new method or event is not
-part of the contract until it is listed here.
+``contract_testing.schema`` exports these as JSON Schema and the pact tests check every
+interaction against them; a new method or event is not part of the contract until it
+is listed here.
 """
 
 from __future__ import annotations
