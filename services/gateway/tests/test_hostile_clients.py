@@ -176,9 +176,12 @@ def test_idle_and_half_sent_heads_are_closed_without_a_word_at_the_deadline(star
 
 def test_one_client_address_cannot_take_every_connection(start, edge, held):
     start(GatewayService)
-    port = edge(EDGE_MAX_CONNECTIONS_PER_CLIENT="3").port
+    front = edge(EDGE_MAX_CONNECTIONS_PER_CLIENT="3")
+    port = front.port
     for _ in range(3):
         held(connect(port, source="127.0.0.2"))
+    # Connected is not yet accepted: the edge counts a connection once it has taken it.
+    wait_until(lambda: public_sessions(front) >= 3, 10, "the edge to hold them")
 
     [hoarder] = exchange(port, request_bytes("GET", "/health"), source="127.0.0.2")
     [other] = exchange(port, request_bytes("GET", "/health"), source="127.0.0.3")

@@ -1,5 +1,6 @@
 """What operators ask: ``/health`` (the process serves), ``/ready`` (every service answers
-a ping, and the gateway's own Redis answers) and ``/metrics`` (everything this process measures, in Prometheus text format).
+a ping, and the gateway's own Redis answers) and ``/metrics`` (everything this process
+measures, in Prometheus text format).
 
 The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
 class declares: a route that starts calling a new service makes readiness wait
