@@ -23,6 +23,7 @@ from contracts.errors import (
     ServiceError,
     ServiceTimeout,
     ServiceUnavailable,
+    StorageFull,
     UnknownAirport,
 )
 
@@ -75,6 +76,7 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     RateLimited: 429,
     StreamFull: 503,
     ServiceUnavailable: 503,
+    StorageFull: 503,
     ServiceTimeout: 504,
 }
 
