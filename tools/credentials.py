@@ -1,4 +1,5 @@
-"""Every credential of the stack, generated: ``python tools/credentials.py [DIRECTORY]``.
+"""Every credential of the stack, generated: ``python tools/credentials.py [DIRECTORY]``;
+with ``--docker-secrets``, also created as the swarm stack's Docker secrets.
 
 Writes into DIRECTORY (default ``.secrets/`` at the repo root, ignored by git) what
 compose.yaml mounts as secrets, and what the swarm's ``docker secret create`` and
@@ -29,12 +30,14 @@ a directory only its owner can enter.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import json
 import os
 import re
 import secrets
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,9 +211,39 @@ def generate(directory: Path = DEFAULT_DIRECTORY) -> Path:
     return directory
 
 
+def docker_secret_files(directory: Path) -> dict[str, Path]:
+    """The Docker secrets deploy/swarm/stack.yaml names: ``travel-`` and the file's name
+    (``.`` as ``-``) -> the file."""
+    names = [
+        *(
+            f"{service}-{kind}"
+            for service in ACCESS
+            for kind in ("user", "amqp-password", "redis-password")
+        ),
+        *(f"redis-{service}.acl" for service in ACCESS),
+        "rabbitmq-definitions.json",
+    ]
+    return {"travel-" + name.replace(".", "-"): directory / name for name in names}
+
+
+def create_docker_secrets(directory: Path) -> None:
+    for name, path in docker_secret_files(directory).items():
+        subprocess.run(
+            ["docker", "secret", "create", name, str(path)], check=True, stdout=subprocess.DEVNULL
+        )
+        print(f"docker secret {name}")
+
+
 def main(argv: list[str]) -> int:
-    directory = Path(argv[0]) if argv else DEFAULT_DIRECTORY
-    print(f"credentials in {os.path.relpath(generate(directory))}")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIRECTORY)
+    parser.add_argument(
+        "--docker-secrets", action="store_true", help="create the swarm's secrets too"
+    )
+    options = parser.parse_args(argv)
+    print(f"credentials in {os.path.relpath(generate(options.directory))}")
+    if options.docker_secrets:
+        create_docker_secrets(options.directory)
     return 0
 
 

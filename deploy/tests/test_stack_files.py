@@ -6,7 +6,9 @@ in step: the same services, infrastructure images and per-service settings.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 
 import yaml
 
@@ -140,3 +142,16 @@ def test_every_container_is_hardened():
     for name, service in STACK["services"].items():
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"], name
+
+
+def test_the_swarm_secrets_are_the_ones_the_credentials_tool_creates():
+    tool = importlib.util.spec_from_file_location(
+        "credentials", REPO_ROOT / "tools" / "credentials.py"
+    )
+    credentials = sys.modules["credentials"] = importlib.util.module_from_spec(tool)
+    tool.loader.exec_module(credentials)  # (its dataclass looks itself up in sys.modules)
+    assert set(STACK["secrets"]) == set(credentials.docker_secret_files(REPO_ROOT))
+    # The services' broker permissions follow who calls whom (the service registry).
+    assert {name: set(access.calls) for name, access in credentials.ACCESS.items()} == {
+        name: set(spec.calls) for name, spec in SERVICES.items()
+    }
