@@ -10,9 +10,10 @@ Redis volumes' users with it: ``docker compose down -v``) to start over.
 * ``<service>-user``: the service's user name, in RabbitMQ and in its own Redis;
   ``<service>-amqp-password``, ``<service>-redis-password``: its passwords.
 * ``redis-<service>.acl``: that Redis's users (Redis ACL file, passwords as SHA-256):
-  ``default`` may only PING (the health probe), the service's user may run every
-  command but the dangerous ones (CONFIG, FLUSHALL, KEYS, DEBUG, SHUTDOWN ...; INFO
-  excepted, which its readiness reads), ``admin`` everything.
+  ``probe`` (no password) may only PING (the health probe), the service's user may
+  run every command but the dangerous ones (CONFIG, FLUSHALL, KEYS, DEBUG, SHUTDOWN
+  ...; INFO excepted, which its readiness reads), ``admin`` everything. ``default`` is
+  off: no connection starts logged in.
 * ``redis-admin-password``: the password of each Redis's ``admin`` (operators, backups).
 * ``rabbitmq-admin-user``, ``rabbitmq-admin-password``: RabbitMQ's administrator, its
   only user with a management tag; there is no ``guest``.
@@ -155,8 +156,12 @@ def redis_acl(service: str, password: str, admin_password: str) -> str:
     def digest(secret: str) -> str:
         return hashlib.sha256(secret.encode()).hexdigest()
 
+    # `default` keeps every permission but is off (nobody logs in as it): Redis 7.0 replays
+    # its append-only log as `default`, and refuses (drops) every transaction and script in
+    # it that `default` may not run (seen: rate-limit buckets gone after a restart).
     return (
-        "user default on nopass resetchannels -@all +ping\n"
+        "user default off ~* &* +@all\n"
+        "user probe on nopass resetchannels -@all +ping\n"
         f"user {service} on #{digest(password)} {SERVICE_REDIS_RULES}\n"
         f"user admin on #{digest(admin_password)} ~* &* +@all\n"
     )

@@ -39,7 +39,8 @@ REDIS_CONF = "/usr/local/etc/redis/redis.conf"
 ADMIN_PASSWORD_FILE = DEFAULT_DIRECTORY / "redis-admin-password"
 # redis-cli as the admin user; its password comes from REDISCLI_AUTH.
 ADMIN_CLI = ("redis-cli", "--user", "admin")
-SNAPSHOT_IN_CONTAINER = "/tmp/backup.rdb"  # the container's own /tmp
+# In the data volume: `docker cp` reads volumes, not a tmpfs (the root is read-only).
+SNAPSHOT_IN_CONTAINER = "/data/backup.rdb"
 RESTORE_MOUNT = "/restore/dump.rdb"
 # Each wait in the restore script: at most this many polls, 0.2 s apart.
 RESTORE_POLLS = 1500

@@ -45,9 +45,10 @@ def test_a_second_run_keeps_every_file(generated):
 def test_redis_acl_files_hold_hashes_and_the_service_user_has_no_dangerous_commands(generated):
     password = (generated / "trips-redis-password").read_text()
     lines = (generated / "redis-trips.acl").read_text().splitlines()
-    assert lines[0] == "user default on nopass resetchannels -@all +ping"
+    assert lines[0] == "user default off ~* &* +@all"  # nobody starts logged in
+    assert lines[1] == "user probe on nopass resetchannels -@all +ping"
     digest = hashlib.sha256(password.encode()).hexdigest()
-    assert lines[1] == f"user trips on #{digest} ~* resetchannels +@all -@dangerous +info"
+    assert lines[2] == f"user trips on #{digest} ~* resetchannels +@all -@dangerous +info"
     assert password not in "\n".join(lines)
 
 
