@@ -6,6 +6,7 @@ happened."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import uuid
@@ -20,6 +21,8 @@ from testcontainers.compose import DockerCompose
 from integration_tests.brokers import DOCKER_MODE
 from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT
+from tools.credentials import DEFAULT_DIRECTORY as CREDENTIALS
+from tools.credentials import generate
 
 UP_ATTEMPTS = 3
 # Every compose command is bounded (a build included): a hung engine fails the test
@@ -61,6 +64,31 @@ class ComposeStack:
                 print(failed.stderr)  # all of it, shown with the test's failure
                 if attempt == attempts:
                     raise
+
+    def redis_cli(self, service: str, *command: str, user: str = "admin") -> str:
+        """``redis-cli COMMAND`` in ``service``'s container (a Redis) as ``user``: its
+        admin, or a service's own user; the password passes in the environment."""
+        password = (
+            CREDENTIALS / ("redis-admin-password" if user == "admin" else f"{user}-redis-password")
+        ).read_text()
+        ran = self.compose_command(
+            *("exec", "-T", "-e", "REDISCLI_AUTH", service, "redis-cli", "--user", user),
+            *command,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "REDISCLI_AUTH": password},
+        )
+        return ran.stdout
+
+    def run_on_network(self, network: str | None, image: str, command: list[str], **options) -> str:
+        """What ``command`` prints in a new container of ``image`` (removed after), on this
+        stack's ``network`` (None: Docker's default bridge): a client no service of the
+        stack knows."""
+        with closing(docker.from_env(timeout=COMPOSE_COMMAND_SECONDS)) as client:
+            if network is not None:
+                options["network"] = f"{self.project}_{network}"
+            output = client.containers.run(image, command, remove=True, **options)
+        return output.decode()
 
     def services(self, prefix: str = "") -> list[str]:
         """The compose file's service names (those starting with ``prefix``)."""
@@ -113,6 +141,7 @@ def running_compose_stack(
     compose = DockerCompose(REPO_ROOT, build=True, wait=True)
     stack = ComposeStack(compose, project, f"http://127.0.0.1:{port}")
     started = time.monotonic()
+    generate()  # the stack's credentials (.secrets/), kept if they exist
     try:
         stack.compose_command("build")
         stack.up(report)  # returns once every healthcheck passes

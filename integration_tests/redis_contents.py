@@ -58,8 +58,7 @@ def now_ms() -> int:
 def read_redis(stack: ComposeStack, service: str) -> Contents:
     """Every key of compose service ``service`` (a Redis), with its value and TTL."""
     read_from = now_ms()
-    command = ("exec", "-T", service, "redis-cli", "EVAL", READ_EVERY_KEY, "0")
-    output = stack.compose_command(*command, capture_output=True, text=True).stdout
+    output = stack.redis_cli(service, "EVAL", READ_EVERY_KEY, "0")
     read_until = now_ms()
     entries = {}
     for key, (kind, value, ttl_ms) in json.loads(output).items():

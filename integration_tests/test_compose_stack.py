@@ -12,6 +12,8 @@ PROMETHEUS_HOST_PORT), so a developer's stack on :8000 is never touched.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -20,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
+from integration_tests.break_in import attempts_from
 from integration_tests.compose import ComposeStack, running_compose_stack
 from integration_tests.prometheus import PrometheusApi
 from integration_tests.redis_contents import read_redis
@@ -80,14 +84,16 @@ def created_id(response: requests.Response) -> str:
 
 # The gateway's default burst (MESSAGE_RATE_LIMIT_BURST), which compose leaves as is.
 RATE_LIMIT_BURST = 10
-# Run inside a service's container (its image has Python): posts to the edge, by name,
-# until one is refused (a token comes back every second meanwhile) or ``count`` are sent;
-# prints each status, then the last body.
+# Run in a new container on the edge's network (a gateway image: it has Python): posts
+# to the edge's ``path``, by name, until one is refused (a token comes back every second
+# meanwhile) or ``count`` are sent; prints each status, then the last body and its
+# Retry-After.
 POSTS_TO_THE_EDGE = """
 import sys, urllib.error, urllib.request
-for _ in range(int(sys.argv[1])):
+path, count, sent = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+for _ in range(count):
     request = urllib.request.Request(
-        "http://edge:8000/messages", data=b'{"message": "from inside"}',
+        f"http://edge:8000{path}", data=sent,
         headers={"Content-Type": "application/json", "Host": "localhost"})
     try:
         answer = urllib.request.urlopen(request, timeout=30)
@@ -98,22 +104,29 @@ for _ in range(int(sys.argv[1])):
     if answer.status == 429:
         break
 print(body)
+print(answer.headers.get("Retry-After"))
 """
+MESSAGE = '{"message": "from inside"}'
 
 
-def posts_from(stack: ComposeStack, service: str, count: int) -> tuple[list[int], str]:
-    """Posts to the edge from ``service``'s container, until refused or ``count`` are sent:
-    (statuses, last body)."""
-    ran = stack.compose_command(
-        "exec",
-        "-T",
-        service,
-        *("python", "-c", POSTS_TO_THE_EDGE, str(count)),
-        capture_output=True,
-        text=True,
-    )
-    *statuses, body = ran.stdout.strip().splitlines()
-    return [int(status) for status in statuses], body
+def posts_to_the_edge(
+    stack: ComposeStack,
+    count: int,
+    path: str = "/messages",
+    body: str = MESSAGE,
+    inside: str | None = None,
+) -> tuple[list[int], str, str | None]:
+    """Posts to the edge from a new container on the edge's network (or from the running
+    container of service ``inside``): one client address. Until refused or ``count`` are
+    sent: (statuses, last body, Retry-After)."""
+    command = ["python", "-c", POSTS_TO_THE_EDGE, path, str(count), body]
+    if inside is None:
+        output = stack.run_on_network("public", "travel/gateway:local", command)
+    else:
+        ran = stack.compose_command("exec", "-T", inside, *command, capture_output=True, text=True)
+        output = ran.stdout
+    *statuses, body, retry_after = output.strip().splitlines()
+    return [int(status) for status in statuses], body, retry_after
 
 
 def gateways_answering(stack: ComposeStack, api: str, marker: str) -> set[str]:
@@ -134,9 +147,7 @@ def containers_of(stack: ComposeStack, service: str) -> list:
 
 
 def redis_cli(stack: ComposeStack, *command: str) -> str:
-    return stack.compose_command(
-        "exec", "-T", "redis-airports", "redis-cli", *command, capture_output=True, text=True
-    ).stdout
+    return stack.redis_cli("redis-airports", *command)
 
 
 def test_travel_and_messenger_walkthrough_on_compose(compose_stack):
@@ -188,11 +199,11 @@ def test_travel_and_messenger_walkthrough_on_compose(compose_stack):
 def test_the_edge_is_the_only_way_in_and_follows_gateway_replicas(compose_stack):
     api = compose_stack.url
     # The gateway is reached through the edge only, and keys the rate limit on the
-    # address the edge saw: two clients inside the network (two containers, two
-    # addresses) get a bucket each, and no answer shows an address.
+    # address the edge saw: two clients on the edge's network (a new container, and the
+    # gateway's own: two addresses) get a bucket each, and no answer shows an address.
     assert [port for port in compose_stack.published_ports("gateway")] == []
-    first, refusal = posts_from(compose_stack, "airports", 3 * RATE_LIMIT_BURST)
-    second, _ = posts_from(compose_stack, "trips", 1)
+    first, refusal, _ = posts_to_the_edge(compose_stack, 3 * RATE_LIMIT_BURST)
+    second, _, _ = posts_to_the_edge(compose_stack, 1, inside="gateway")
     *accepted, refused = first
     assert refused == 429
     assert set(accepted) == {201}
@@ -213,6 +224,159 @@ def test_the_edge_is_the_only_way_in_and_follows_gateway_replicas(compose_stack)
         HTTP_SECONDS,
         "both gateways to answer through the edge",
     )
+
+
+# The edge's documented default (deploy/edge/haproxy.cfg, README: the edge's limits).
+CREATES_PER_MINUTE = int(
+    re.search(
+        r"EDGE_MAX_CREATES_PER_MINUTE-(\d+)",
+        (REPO_ROOT / "deploy" / "edge" / "haproxy.cfg").read_text(),
+    )[1]
+)
+# Commands a service's own Redis user may not run (tools/credentials.py).
+DANGEROUS = (
+    ["CONFIG", "GET", "*"],
+    ["FLUSHALL"],
+    ["KEYS", "*"],
+    ["DEBUG", "SLEEP", "0"],
+    ["SHUTDOWN", "NOSAVE"],
+)
+
+
+def container_address(stack: ComposeStack, service: str) -> str:
+    [container] = containers_of(stack, service)
+    [network] = container.attrs["NetworkSettings"]["Networks"].values()
+    return network["IPAddress"]
+
+
+def break_in_attempts(stack: ComposeStack, own: str, other: str) -> list[list]:
+    """What a compromised ``own`` container tries: ``other``'s Redis (by name and by
+    address), its own Redis's dangerous commands, the management API, guest, another
+    service's RPC queue and its calls."""
+    redis = f"redis-{own}"
+    return [
+        ["another service's Redis by name", "connect", f"redis-{other}", 6379],
+        [
+            "another service's Redis by address",
+            "connect",
+            container_address(stack, f"redis-{other}"),
+            6379,
+        ],
+        *([f"own Redis: {' '.join(c)}", "redis", redis, own, *c] for c in DANGEROUS),
+        ["own Redis without a password: GET", "redis", redis, None, "GET", "x"],
+        ["the management API", "http", "rabbitmq", 15672, "/api/overview"],
+        ["RabbitMQ as guest", "login", "guest", "guest"],
+        [f"consume rpc-{other}", "consume", f"rpc-{other}"],
+        [f"bind a queue to {other}'s calls", "bind", other],
+    ]
+
+
+def refused(answer: str) -> bool:
+    return not answer.startswith("got in")
+
+
+@pytest.mark.parametrize(("own", "other"), [("gateway", "airports"), ("airports", "trips")])
+def test_a_compromised_container_reaches_only_what_it_needs(compose_stack, report, own, other):
+    answers = attempts_from(compose_stack, own, break_in_attempts(compose_stack, own, other))
+    if own != "gateway":  # a service: the public side too
+        answers.update(
+            attempts_from(
+                compose_stack,
+                own,
+                [
+                    ["the edge", "connect", "edge", 8000],
+                    ["the gateway", "connect", "gateway", 8000],
+                ],
+            )
+        )
+    for attempt, answer in answers.items():
+        report(f"break-in from {own}: {attempt} -> {answer}")
+
+    assert [attempt for attempt, answer in answers.items() if not refused(answer)] == []
+    # Refused for the reason meant, not by a typo in the attempt.
+    assert answers["another service's Redis by name"].startswith("gaierror")  # no such name
+    assert answers["another service's Redis by address"].startswith("TimeoutError")
+    for command in DANGEROUS:  # DEBUG: Redis refuses it to every remote client
+        answer = answers[f"own Redis: {' '.join(command)}"]
+        assert answer.startswith("NoPermissionError") or "DEBUG command not allowed" in answer
+    assert "ACCESS_REFUSED" in answers["RabbitMQ as guest"]
+    assert "ACCESS_REFUSED" in answers[f"consume rpc-{other}"]
+    assert "ACCESS_REFUSED" in answers[f"bind a queue to {other}'s calls"]
+    assert "Connection refused" in answers["the management API"]
+    # What it needs still answers: its own Redis as its own user.
+    own_redis = attempts_from(compose_stack, own, [["ping", "redis", f"redis-{own}", own, "PING"]])
+    assert own_redis == {"ping": "got in: True"}
+
+
+def test_every_container_is_hardened_and_no_image_holds_setuid_files_or_wheels(compose_stack):
+    for container in compose_stack.containers():
+        if container.status != "running":
+            continue
+        host = container.attrs["HostConfig"]
+        name = container.labels["com.docker.compose.service"]
+        assert host["ReadonlyRootfs"] is True, name
+        assert host["CapDrop"] == ["ALL"], name
+        assert not host["CapAdd"], name
+        assert "no-new-privileges:true" in host["SecurityOpt"], name
+        assert not host["Privileged"], name
+
+    # As root, to see every file; the stray top-level `test` package would shadow the
+    # standard library's.
+    scan = (
+        "find / -xdev -type f -perm /6000; ls -d /wheels 2>/dev/null; "
+        "python -c 'import test; print(test.__file__)' | grep site-packages; true"
+    )
+    for service in OUR_SERVICES:
+        image = f"travel/{service}:local"
+        found = compose_stack.run_on_network(None, image, ["-c", scan], user="0", entrypoint="sh")
+        assert found.split() == [], (service, found)
+
+
+def test_the_create_flood_gets_429_after_the_documented_burst(compose_stack, report):
+    statuses, body, retry_after = posts_to_the_edge(
+        compose_stack, CREATES_PER_MINUTE + 5, "/airport", '{"airport": "Flood"}'
+    )
+    report(f"create flood from one client: {len(statuses) - 1} created, then {statuses[-1]}")
+    assert statuses == [201] * CREATES_PER_MINUTE + [429]
+    assert json.loads(body)["error"] == "TOO_MANY_CREATES"
+    assert retry_after == "60"
+
+
+def test_a_full_redis_refuses_writes_with_503_and_evicts_nothing(compose_stack):
+    api = compose_stack.url
+    bound = compose_stack.redis_cli("redis-airports", "CONFIG", "GET", "maxmemory").split()
+    policy = compose_stack.redis_cli("redis-airports", "CONFIG", "GET", "maxmemory-policy")
+    assert bound == ["maxmemory", str(128 * 1024 * 1024)]  # deploy/redis/redis.conf
+    assert policy.split() == ["maxmemory-policy", "noeviction"]
+    kept = created_id(
+        requests.post(f"{api}/airport", json={"airport": "Kept"}, timeout=HTTP_SECONDS)
+    )
+    keys = compose_stack.redis_cli("redis-airports", "DBSIZE")
+    try:
+        compose_stack.redis_cli("redis-airports", "CONFIG", "SET", "maxmemory", "1")
+        refused = requests.post(f"{api}/airport", json={"airport": "Full"}, timeout=HTTP_SECONDS)
+        read = requests.get(f"{api}/airport/{kept}", timeout=HTTP_SECONDS)
+        keys_when_full = compose_stack.redis_cli("redis-airports", "DBSIZE")
+    finally:
+        compose_stack.redis_cli("redis-airports", "CONFIG", "SET", "maxmemory", bound[1])
+
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "STORAGE_FULL"
+    assert read.status_code == 200  # reads go on
+    assert keys_when_full == keys  # nothing evicted
+    # The memory metric, as Prometheus scrapes it from the gateway (its own Redis).
+    scrape = "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8000/metrics').read().decode())"
+    metrics = compose_stack.compose_command(
+        *("exec", "-T", "gateway", "python", "-c", scrape), capture_output=True, text=True
+    ).stdout
+    samples = {
+        (sample.name, tuple(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+    }
+    store = (("store", "gateway"),)
+    assert samples[("redis_memory_max_bytes", store)] == int(bound[1])
+    assert 0 < samples[("redis_memory_used_bytes", store)] < int(bound[1])
 
 
 def test_scale_spreads_calls_over_every_instance(compose_stack, report):

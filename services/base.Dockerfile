@@ -11,21 +11,26 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
-FROM ${PYTHON_IMAGE} AS wheels
+# The venv is built in a stage of its own: the final image gets the installed packages,
+# never the wheels they came from.
+FROM ${PYTHON_IMAGE} AS venv
 WORKDIR /src
 COPY constraints.txt ./
 COPY contracts contracts
 COPY libs/service-runtime libs/service-runtime
-RUN pip wheel --wheel-dir /wheels -c constraints.txt ./contracts ./libs/service-runtime
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir -c constraints.txt ./contracts ./libs/service-runtime \
+ && cp constraints.txt /opt/venv/constraints.txt
 
 FROM ${PYTHON_IMAGE}
+# No setuid/setgid file is left (su, mount, passwd, ...): a process that gets code
+# execution here cannot become root through one, even where no-new-privileges is unset.
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app \
- && python -m venv /opt/venv
+ && find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 ENV PATH=/opt/venv/bin:$PATH
-# The wheels and the pins stay: a service image installs its own package against them.
-COPY --from=wheels /wheels /wheels
-COPY constraints.txt /wheels/
-RUN pip install --no-cache-dir --no-index /wheels/*.whl
+# The pins stay (/opt/venv/constraints.txt): a service image installs its own package
+# against them; the shared packages are already installed, so pip needs no wheels.
+COPY --from=venv /opt/venv /opt/venv
 COPY services/healthcheck.py services/container_env.py /app/
 # Every setting comes from the environment through config.yaml's ${VAR:default};
 # in a container the web server (gateway) must listen beyond loopback.
@@ -54,10 +59,13 @@ CMD ["/bin/sh", "-c", "exec python -m \"$RUNNER\" run --config /app/config.yaml 
 # What each service image does first when it builds FROM this base, with its own
 # directory (services/<name>) as the context: its package installed from its source
 # (the dependencies the base lacks come pinned from PyPI; tests are never copied),
-# its config.yaml, and the non-root user it runs as.
+# its config.yaml, and the non-root user it runs as. A top-level `test` or `tests`
+# package a dependency puts into site-packages (swagger-ui-py ships one) is removed:
+# nothing imports it, and it would shadow the standard library's `test`.
 ONBUILD COPY pyproject.toml /src/pyproject.toml
 ONBUILD COPY src /src/src
-ONBUILD RUN pip install --no-cache-dir -c /wheels/constraints.txt --find-links /wheels /src \
- && rm -rf /src
+ONBUILD RUN pip install --no-cache-dir -c /opt/venv/constraints.txt /src \
+ && site="$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+ && rm -rf /src "$site/test" "$site/tests"
 ONBUILD COPY config.yaml /app/config.yaml
 ONBUILD USER app

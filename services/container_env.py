@@ -1,11 +1,12 @@
 """Entrypoint of every service image: ``python container_env.py COMMAND [ARG...]``.
 
-Runs COMMAND with the broker credentials taken from files, the way Docker and
-Kubernetes secrets arrive: when ``AMQP_USER_FILE`` and ``AMQP_PASSWORD_FILE`` name
-files, their contents become the user and password of ``AMQP_URI`` (which then
-names only the broker, e.g. ``pyamqp://rabbitmq:5672/``). Without them the
-environment passes through untouched, so ``compose.yaml``'s plain ``AMQP_URI`` works
-as before. The health probe (healthcheck.py) builds its environment the same way.
+Runs COMMAND with the broker's and Redis's credentials taken from files, the way
+Docker and Kubernetes secrets arrive: when ``AMQP_USER_FILE`` and ``AMQP_PASSWORD_FILE``
+name files, their contents become the user and password of ``AMQP_URI`` (which then
+names only the broker, e.g. ``pyamqp://rabbitmq:5672/``); ``REDIS_USER_FILE`` and
+``REDIS_PASSWORD_FILE`` do the same for ``REDIS_URL``. Without them the environment
+passes through untouched (a plain URI works as before). The health probe
+(healthcheck.py) builds its environment the same way.
 
 Part of the image recipe, not of a service package: it needs only the standard
 library, and images of released versions are built with it too.
@@ -19,8 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-USER_FILE = "AMQP_USER_FILE"
-PASSWORD_FILE = "AMQP_PASSWORD_FILE"
+# Each URI variable, and the variables naming its user's and password's files.
+CREDENTIAL_FILES = {
+    "AMQP_URI": ("AMQP_USER_FILE", "AMQP_PASSWORD_FILE"),
+    "REDIS_URL": ("REDIS_USER_FILE", "REDIS_PASSWORD_FILE"),
+}
 
 
 class ConfigurationError(Exception):
@@ -38,11 +42,12 @@ def read_secret(variable: str, environ: Mapping[str, str]) -> str:
     return value
 
 
-def with_credentials(amqp_uri: str, user: str, password: str) -> str:
-    """``amqp_uri`` with its user and password replaced (both percent-encoded)."""
-    parts = urlsplit(amqp_uri)
+def with_credentials(uri: str, user: str, password: str, variable: str = "AMQP_URI") -> str:
+    """``uri`` (the value of ``variable``) with its user and password replaced (both
+    percent-encoded)."""
+    parts = urlsplit(uri)
     if not parts.hostname:
-        raise ConfigurationError(f"AMQP_URI has no host: {amqp_uri!r}")
+        raise ConfigurationError(f"{variable} has no host: {uri!r}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     port = f":{parts.port}" if parts.port else ""
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}{port}"
@@ -50,20 +55,21 @@ def with_credentials(amqp_uri: str, user: str, password: str) -> str:
 
 
 def environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` with ``AMQP_URI`` completed from the secret files, if any are named."""
+    """``environ`` with each URI completed from its secret files, where they are named."""
     env = dict(environ)
-    named = [variable for variable in (USER_FILE, PASSWORD_FILE) if env.get(variable)]
-    if not named:
-        return env
-    if len(named) == 1:
-        raise ConfigurationError(f"{named[0]} is set without its pair: set both or neither")
-    if not env.get("AMQP_URI"):
-        raise ConfigurationError("the AMQP secret files need AMQP_URI (the broker's address)")
-    user, password = read_secret(USER_FILE, env), read_secret(PASSWORD_FILE, env)
-    # A cluster's nodes as kombu's failover list: "pyamqp://rabbitmq1/;pyamqp://rabbitmq2/".
-    env["AMQP_URI"] = ";".join(
-        with_credentials(node, user, password) for node in env["AMQP_URI"].split(";")
-    )
+    for uri, (user_file, password_file) in CREDENTIAL_FILES.items():
+        named = [variable for variable in (user_file, password_file) if env.get(variable)]
+        if not named:
+            continue
+        if len(named) == 1:
+            raise ConfigurationError(f"{named[0]} is set without its pair: set both or neither")
+        if not env.get(uri):
+            raise ConfigurationError(f"{user_file} and {password_file} need {uri} (the address)")
+        user, password = read_secret(user_file, env), read_secret(password_file, env)
+        # A cluster's nodes as kombu's failover list: "pyamqp://rabbitmq1/;pyamqp://rabbitmq2/".
+        env[uri] = ";".join(
+            with_credentials(node, user, password, uri) for node in env[uri].split(";")
+        )
     return env
 
 

@@ -13,23 +13,34 @@ Restore: a one-off container on the Redis's own volume and configuration loads t
 snapshot with the append-only log off, turns the log on (Redis rewrites it from the
 loaded data) and shuts down; the next ``up`` then starts from that log.
 
+Both talk to Redis as its ``admin`` user (the service's own user may not take a
+snapshot), with the password tools/credentials.py wrote, passed in the environment
+(``REDISCLI_AUTH``), never on a command line.
+
 Standard library only: an operator runs it with any Python 3.11, next to Docker.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+from credentials import DEFAULT_DIRECTORY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 REDIS_SERVICE_PREFIX = "redis-"
 RDB_MAGIC = b"REDIS"
 # Inside the Redis containers (compose.yaml mounts deploy/redis/redis.conf there).
-REDIS_CONF = "/etc/redis/redis.conf"
-SNAPSHOT_IN_CONTAINER = "/tmp/backup.rdb"  # the container's own /tmp
+REDIS_CONF = "/usr/local/etc/redis/redis.conf"
+ADMIN_PASSWORD_FILE = DEFAULT_DIRECTORY / "redis-admin-password"
+# redis-cli as the admin user; its password comes from REDISCLI_AUTH.
+ADMIN_CLI = ("redis-cli", "--user", "admin")
+# In the data volume: `docker cp` reads volumes, not a tmpfs (the root is read-only).
+SNAPSHOT_IN_CONTAINER = "/data/backup.rdb"
 RESTORE_MOUNT = "/restore/dump.rdb"
 # Each wait in the restore script: at most this many polls, 0.2 s apart.
 RESTORE_POLLS = 1500
@@ -39,6 +50,7 @@ RESTORE_POLLS = 1500
 # append-only log on and wait until Redis has written it from the loaded data.
 RESTORE_SCRIPT = f"""
 set -eu
+export cli="{" ".join(ADMIN_CLI)} -p 6380"
 wait_for() {{
   n=0
   until sh -c "$1"; do
@@ -54,24 +66,26 @@ rm -rf /data/appendonlydir /data/dump.rdb
 cp {RESTORE_MOUNT} /data/dump.rdb
 redis-server {REDIS_CONF} --appendonly no --bind 127.0.0.1 --port 6380 --daemonize yes \\
   --logfile /tmp/restore.log
-wait_for 'redis-cli -p 6380 ping | grep -qx PONG'
-redis-cli -p 6380 config set appendonly yes >/dev/null
-wait_for 'redis-cli -p 6380 info persistence | grep -q "^aof_rewrite_in_progress:0" &&
-  redis-cli -p 6380 info persistence | grep -q "^aof_rewrite_scheduled:0" &&
+wait_for '$cli ping | grep -qx PONG'
+$cli config set appendonly yes >/dev/null
+wait_for '$cli info persistence | grep -q "^aof_rewrite_in_progress:0" &&
+  $cli info persistence | grep -q "^aof_rewrite_scheduled:0" &&
   ls /data/appendonlydir/*.manifest >/dev/null 2>&1'
-echo "restored $(redis-cli -p 6380 dbsize) keys"
-redis-cli -p 6380 shutdown >/dev/null 2>&1 || true
-wait_for '! redis-cli -p 6380 ping >/dev/null 2>&1'
+echo "restored $($cli dbsize) keys"
+$cli shutdown >/dev/null 2>&1 || true
+wait_for '! $cli ping >/dev/null 2>&1'
 rm -f /data/dump.rdb
 """
 
 
 def compose(project: str | None, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    """``docker compose`` on this repo's compose.yaml (and ``project``, when given)."""
+    """``docker compose`` on this repo's compose.yaml (and ``project``, when given), with
+    the Redis admin's password in its environment (REDISCLI_AUTH, passed on by ``-e``)."""
     command = ["docker", "compose", "-f", str(COMPOSE_FILE)]
     if project:
         command += ["-p", project]
-    return subprocess.run([*command, *args], check=True, cwd=REPO_ROOT, **kwargs)
+    env = {**os.environ, "REDISCLI_AUTH": ADMIN_PASSWORD_FILE.read_text().strip()}
+    return subprocess.run([*command, *args], check=True, cwd=REPO_ROOT, env=env, **kwargs)
 
 
 def redis_services(project: str | None) -> list[str]:
@@ -85,8 +99,8 @@ def backup(project: str | None, directory: Path) -> dict[str, Path]:
     written: dict[str, Path] = {}
     for service in redis_services(project):
         target = directory / f"{service}.rdb"
-        take_snapshot = ("redis-cli", "--rdb", SNAPSHOT_IN_CONTAINER)
-        compose(project, "exec", "-T", service, *take_snapshot, stdout=subprocess.DEVNULL)
+        take_snapshot = ("-e", "REDISCLI_AUTH", service, *ADMIN_CLI, "--rdb", SNAPSHOT_IN_CONTAINER)
+        compose(project, "exec", "-T", *take_snapshot, stdout=subprocess.DEVNULL)
         compose(project, "cp", f"{service}:{SNAPSHOT_IN_CONTAINER}", str(target))
         compose(project, "exec", "-T", service, "rm", "-f", SNAPSHOT_IN_CONTAINER)
         with target.open("rb") as snapshot:
@@ -109,6 +123,7 @@ def restore(project: str | None, directory: Path, force: bool) -> None:
     for service in services:
         snapshot = (directory / f"{service}.rdb").resolve()
         one_off = ("run", "--rm", "--no-deps", "-T", "-e", f"FORCE={int(force)}")
+        one_off += ("-e", "REDISCLI_AUTH")
         mount = ("-v", f"{snapshot}:{RESTORE_MOUNT}:ro")
         compose(project, *one_off, *mount, service, "sh", "-c", RESTORE_SCRIPT)
         print(f"{service}: restored from {snapshot}")

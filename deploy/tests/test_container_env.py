@@ -117,3 +117,17 @@ def test_the_entrypoint_stops_with_one_clear_line_on_misconfiguration():
         result.stderr
         == "configuration error: AMQP_PASSWORD_FILE is set without its pair: set both or neither\n"
     )
+
+
+def test_redis_url_gets_the_redis_secret_files_independently(tmp_path, secret_files):
+    (tmp_path / "redis_password").write_text("r3dis/pw")
+    env = {
+        "AMQP_URI": "pyamqp://rabbitmq:5672/",
+        **secret_files("airports", "amqp"),
+        "REDIS_URL": "redis://redis-airports:6379/0",
+        "REDIS_USER_FILE": str(tmp_path / "user"),
+        "REDIS_PASSWORD_FILE": str(tmp_path / "redis_password"),
+    }
+    completed = container_env.environment(env)
+    assert completed["REDIS_URL"] == "redis://airports:r3dis%2Fpw@redis-airports:6379/0"
+    assert completed["AMQP_URI"] == "pyamqp://airports:amqp@rabbitmq:5672/"

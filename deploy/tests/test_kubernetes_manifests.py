@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,6 @@ REDIS_PORT = 6379
 SENTINEL_PORT = 26379
 # Kubernetes only (compose runs no Sentinel): its probe, as the Redis one asks for PONG.
 SENTINEL_PROBE = ["sh", "-c", f"redis-cli -p {SENTINEL_PORT} ping | grep -qx PONG"]
-RABBITMQ_MANAGEMENT_PORT = 15672
 # The edge's listeners, from the defaults its configuration binds.
 EDGE_PORTS = {
     int(re.search(rf'"\${{{name}-:(\d+)}}"', EDGE_CONFIG)[1])
@@ -158,11 +158,8 @@ def test_image_ports_and_probes_exist_in_the_project(name, container):
         # CMD runs the command itself, CMD-SHELL one string through sh (as Docker does).
         expected_probe = command if kind == "CMD" else ["sh", "-c", *command]
         expected_ports = {
-            "rabbitmq:3-management": {
-                AMQP_PORT,
-                RABBITMQ_MANAGEMENT_PORT,
-                RABBITMQ_PROMETHEUS_PORT,
-            },
+            # Not the management API: it listens on the pod's loopback only.
+            "rabbitmq:3-management": {AMQP_PORT, RABBITMQ_PROMETHEUS_PORT},
             "redis:7": {REDIS_PORT},
             "haproxy:2.6": EDGE_PORTS,
         }[image]
@@ -197,6 +194,16 @@ def test_pods_run_as_the_images_non_root_user():
         image = spec["containers"][0]["image"]
         if OUR_IMAGE.match(image):
             assert spec["securityContext"]["runAsUser"] == image_uid, name
+
+
+def test_every_container_is_hardened():
+    # README: Security; as compose.yaml's x-hardened.
+    for name, container in containers():
+        assert container["securityContext"] == {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }, name
 
 
 def test_secrets_and_config_maps_are_created_by_the_documented_commands():
@@ -243,3 +250,89 @@ def test_the_edge_runs_the_project_file_and_the_gateway_trusts_its_pods_alone():
     [gateway] = [c for name, c in containers() if c["image"].startswith("travel/gateway:")]
     gateway_env = {variable["name"]: variable.get("value") for variable in gateway["env"]}
     assert gateway_env["TRUSTED_PROXIES"] == "edge-pods"
+
+
+# --- NetworkPolicies, evaluated here as a cluster would (network-policies.yaml) ------
+@dataclass(frozen=True)
+class Pod:
+    labels: dict
+    namespace: str = "travel"
+
+
+def ours(name: str) -> Pod:
+    return Pod({"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "travel"})
+
+
+PROMETHEUS = Pod({"app.kubernetes.io/name": "prometheus"}, "monitoring")
+OUTSIDE = None  # a client outside the cluster (no pod)
+POLICIES = [r["spec"] for _, r in RESOURCES if r["kind"] == "NetworkPolicy"]
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    return all(labels.get(k) == v for k, v in selector.get("matchLabels", {}).items())
+
+
+def peer_is(peer: dict, pod: Pod | None, namespace: str) -> bool:
+    if pod is None:
+        return False  # no ipBlock here: only a rule without peers admits the outside
+    if "namespaceSelector" in peer:
+        namespace_labels = {"kubernetes.io/metadata.name": pod.namespace}
+        in_namespace = selects(peer["namespaceSelector"], namespace_labels)
+    else:
+        in_namespace = pod.namespace == namespace
+    return in_namespace and selects(peer.get("podSelector", {}), pod.labels)
+
+
+def admitted(policy_type: str, pod: Pod, peer: Pod | None, port: int) -> bool:
+    """Whether ``pod``'s policies of ``policy_type`` let ``peer`` in (or out) on ``port``."""
+    direction, peers = ("ingress", "from") if policy_type == "Ingress" else ("egress", "to")
+    policies = [
+        p
+        for p in POLICIES
+        if policy_type in p["policyTypes"] and selects(p["podSelector"], pod.labels)
+    ]
+    if not policies:
+        return True
+    return any(
+        ("ports" not in rule or any(p["port"] == port for p in rule["ports"]))
+        and (peers not in rule or any(peer_is(x, peer, pod.namespace) for x in rule[peers]))
+        for policy in policies
+        for rule in policy.get(direction, [])
+    )
+
+
+def reaches(source: Pod | None, target: Pod, port: int) -> bool:
+    egress = (
+        source is None or source.namespace != "travel" or admitted("Egress", source, target, port)
+    )
+    return egress and admitted("Ingress", target, source, port)
+
+
+def test_network_policies_let_through_only_what_each_part_needs():
+    services = [name for name in SERVICES if name != "gateway"]
+    allowed = {(None, "edge", 8000), ("edge", "gateway", 8000)}
+    for name in SERVICES:
+        allowed |= {(name, "rabbitmq", 5672), (name, f"redis-{name}", 6379)}
+    metrics = {"edge": 8404, "gateway": 8000, "rabbitmq": 15692, **dict.fromkeys(services, 9100)}
+    parts = ["edge", "rabbitmq", *SERVICES, *(f"redis-{name}" for name in SERVICES)]
+    ports = {8000, 8404, 9100, 5672, 15672, 15692, 6379}
+    for source in [None, *parts]:
+        for target in parts:
+            for port in ports:
+                pod = None if source is None else ours(source)
+                if (source, target, port) in allowed:
+                    assert reaches(pod, ours(target), port), (source, target, port)
+                    continue
+                # Refused on both sides: the target's ingress (but the public listener's),
+                # and the source's egress.
+                public = (target, port) == ("edge", 8000)
+                assert public or not admitted("Ingress", ours(target), pod, port), (
+                    source,
+                    target,
+                    port,
+                )
+                if pod is not None:
+                    assert not admitted("Egress", pod, ours(target), port), (source, target, port)
+    for target, port in metrics.items():
+        assert reaches(PROMETHEUS, ours(target), port), target
+    assert not reaches(PROMETHEUS, ours("redis-gateway"), 6379)

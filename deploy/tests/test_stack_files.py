@@ -6,7 +6,9 @@ in step: the same services, infrastructure images and per-service settings.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 
 import yaml
 
@@ -20,9 +22,8 @@ COMPOSE = {
     ].items()
     if service.get("scale") != 0
 }
+COMPOSE_FILE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 STACK = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
-# Credentials come from secrets in the stack, from the URI itself in compose.
-SECRET_FILES = {"AMQP_USER_FILE", "AMQP_PASSWORD_FILE"}
 
 
 def test_same_services_and_infrastructure_images_as_compose():
@@ -38,16 +39,12 @@ def test_same_services_and_infrastructure_images_as_compose():
             assert services[name]["image"] == service["image"], name
 
 
-def test_same_settings_as_compose_except_how_credentials_arrive():
+def test_same_settings_and_secrets_as_compose():
     for name in SERVICES:
-        compose_env = COMPOSE[name]["environment"]
-        stack_env = STACK["services"][name]["environment"]
-        assert set(stack_env) - SECRET_FILES == set(compose_env), name
-        for variable, value in compose_env.items():
-            if variable == "AMQP_URI":
-                assert re.sub(r"//[^@/]*@", "//", value) == stack_env[variable]
-            else:
-                assert stack_env[variable] == value, (name, variable)
+        assert STACK["services"][name]["environment"] == COMPOSE[name]["environment"], name
+        compose_secrets = {s["target"]: s["source"] for s in COMPOSE[name]["secrets"]}
+        stack_secrets = {s["target"]: s["source"] for s in STACK["services"][name]["secrets"]}
+        assert stack_secrets == {t: f"travel-{s}" for t, s in compose_secrets.items()}, name
 
 
 def test_every_service_is_spread_updated_one_at_a_time_and_limited():
@@ -74,9 +71,36 @@ def test_stateful_services_keep_a_volume_on_the_storage_node():
 
 
 def test_credentials_only_from_secrets():
-    text = (REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text()
-    assert "guest" not in text
+    for path in ("compose.yaml", "deploy/swarm/stack.yaml"):
+        text = (REPO_ROOT / path).read_text()
+        assert "guest" not in text
+        assert not re.search(r"(PASS|PASSWORD|AUTH)\w*:\s*[^/\s]", text), path
     assert all(secret.get("external") for secret in STACK["secrets"].values())
+    compose_secrets = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())["secrets"]
+    assert all(secret["file"].startswith("./.secrets/") for secret in compose_secrets.values())
+    assert ".secrets/" in (REPO_ROOT / ".gitignore").read_text().split()
+
+
+def test_networks_by_need():
+    # README: Security. Each Redis with its own service alone; RabbitMQ with the RPC
+    # services, and with the gateway on a network of their own; the edge with the
+    # gateway; only the public network leads out.
+    for file in (COMPOSE, STACK["services"]):
+        networks = {name: set(service["networks"]) for name, service in file.items()}
+        for name in SERVICES:
+            store = f"{name}-store"
+            assert {n for n, nets in networks.items() if store in nets} == {name, f"redis-{name}"}
+            expected = {"public", "gateway-broker"} if name == "gateway" else {"broker"}
+            assert networks[name] == expected | {store}, name
+        assert networks["rabbitmq"] == {"broker", "gateway-broker"}
+        assert networks["edge"] == {"public"}
+        assert {n for n, nets in networks.items() if "public" in nets} <= {
+            "edge",
+            "gateway",
+            "prometheus",
+        }
+    for definitions in (COMPOSE_FILE["networks"], STACK["networks"]):
+        assert {n for n, d in definitions.items() if not (d or {}).get("internal")} == {"public"}
 
 
 def test_the_edge_is_the_only_published_port_and_runs_the_same_file_everywhere():
@@ -106,3 +130,28 @@ def test_the_edge_is_the_only_published_port_and_runs_the_same_file_everywhere()
 def test_the_gateway_believes_forwarded_addresses_from_the_edge_alone():
     for services in (COMPOSE, STACK["services"]):
         assert services["gateway"]["environment"]["TRUSTED_PROXIES"] == "edge"
+
+
+def test_every_container_is_hardened():
+    # README: Security. Swarm services take no security_opt (no-new-privileges); the
+    # images hold no setuid file (integration_tests: the image scan).
+    for name, service in COMPOSE.items():
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+    for name, service in STACK["services"].items():
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+
+
+def test_the_swarm_secrets_are_the_ones_the_credentials_tool_creates():
+    tool = importlib.util.spec_from_file_location(
+        "credentials", REPO_ROOT / "tools" / "credentials.py"
+    )
+    credentials = sys.modules["credentials"] = importlib.util.module_from_spec(tool)
+    tool.loader.exec_module(credentials)  # (its dataclass looks itself up in sys.modules)
+    assert set(STACK["secrets"]) == set(credentials.docker_secret_files(REPO_ROOT))
+    # The services' broker permissions follow who calls whom (the service registry).
+    assert {name: set(access.calls) for name, access in credentials.ACCESS.items()} == {
+        name: set(spec.calls) for name, spec in SERVICES.items()
+    }

@@ -75,6 +75,14 @@ class ServiceUnavailable(ServiceError):
 
 
 @deserialize_to_instance
+class StorageFull(ServiceUnavailable):
+    """The service's Redis is at its memory bound (``maxmemory``, ``noeviction``): it
+    refuses writes rather than evict records; reads still work."""
+
+    code = "STORAGE_FULL"
+
+
+@deserialize_to_instance
 class ServiceTimeout(ServiceError):
     """A service this call depends on did not answer within the RPC timeout."""
 

@@ -10,7 +10,6 @@ Whatever happens, the stack is removed and the machines taken down at the end.
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,12 +18,10 @@ import pytest
 import requests
 import yaml
 from swarm import (
-    SECRETS,
     STORAGE_LABEL,
     Machines,
     RabbitApi,
     Stack,
-    create_secret,
     docker,
     elapsed_since,
     this_node,
@@ -34,6 +31,7 @@ from integration_tests.images import release_tree, service_image
 from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT, SERVICES
 from service_testing.waiting import wait_until
+from tools.credentials import create_docker_secrets, generate
 
 MACHINES = 3
 STACK_NAME = "travel-swarm-test"
@@ -42,6 +40,9 @@ CURRENT, RELEASE = "current", "1.0.0"
 # Node loss is noticed after a few missed heartbeats (default 5 s each).
 HEARTBEAT = "2s"
 DEPLOY_TIMEOUT = 600  # generous: a busy machine starts RabbitMQ slowly
+# The traffic of the steps comes from one client (this process) at far more creates a
+# minute than a person makes (the edge's EDGE_MAX_CREATES_PER_MINUTE): no limit here.
+CREATES_PER_MINUTE = "1000000"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Deployed:
     machines: Machines
     url: str  # the edge on this (the manager's) node: the stack's only published port
     rabbit: RabbitApi
+    redis_admin_password: str  # every Redis's admin (tools/credentials.py)
     measurements: list[str]
     # Everything written through the stack, read back after the machine loss.
     airports: dict[str, str] = field(default_factory=dict)  # id -> name
@@ -105,17 +107,16 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
         machines.load(*images, *images_on_every_node())
         measurements.append(f"images copied to the workers in {elapsed_since(started)} s")
         docker("node", "update", "--label-add", STORAGE_LABEL, this_node())
-        user, password = "travel", secrets.token_hex(16)
-        for name, value in zip(SECRETS, (user, password), strict=True):
-            create_secret(name, value)
-        edge_port, management_port = free_port(), free_port()
+        credentials = generate(tmp_path_factory.mktemp("credentials"))
+        create_docker_secrets(credentials)
+        edge_port = free_port()
         env = {
             **os.environ,
             "IMAGE_PREFIX": IMAGE_PREFIX,
             **{f"{s.upper()}_VERSION": CURRENT for s in SERVICES},
             "AIRPORTS_VERSION": RELEASE,
             "EDGE_HOST_PORT": str(edge_port),
-            "RABBITMQ_MANAGEMENT_PORT": str(management_port),
+            "EDGE_MAX_CREATES_PER_MINUTE": CREATES_PER_MINUTE,
             # No record cache in the gateway: every read the tests make reaches an airports
             # or trips replica and its Redis, as the reads back after a crash must.
             "GATEWAY_RECORD_CACHE_SIZE": "0",
@@ -133,7 +134,8 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
             stack,
             machines,
             url,
-            RabbitApi(f"http://127.0.0.1:{management_port}", (user, password)),
+            RabbitApi(stack, ("admin", (credentials / "rabbitmq-admin-password").read_text())),
+            (credentials / "redis-admin-password").read_text(),
             measurements,
         )
     finally:

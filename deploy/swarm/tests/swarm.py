@@ -9,6 +9,7 @@ Everything else goes through the ``docker`` CLI against this (the manager's) eng
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -21,14 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-import requests
-
 from service_testing.waiting import wait_until
 
 STACK_FILE = Path("deploy/swarm/stack.yaml")
 # Where the stack file puts RabbitMQ, Redis and their volumes (deploy/swarm/stack.yaml).
 STORAGE_LABEL = "travel.storage=true"
-SECRETS = ("travel-rabbitmq-user", "travel-rabbitmq-password")
 DOCKER_TIMEOUT = 300
 
 
@@ -213,10 +211,6 @@ class Stack:
             docker("volume", "rm", *volumes)
 
 
-def create_secret(name: str, value: str) -> None:
-    docker("secret", "create", name, "-", stdin=value)
-
-
 def node_state(hostname: str) -> str:
     return docker("node", "inspect", hostname, "--format", "{{.Status.State}}").strip()
 
@@ -229,17 +223,29 @@ def this_node() -> str:
     return docker("info", "--format", "{{.Swarm.NodeID}}").strip()
 
 
+# Run in RabbitMQ's container: GET the management API at argv[1] with the basic-auth
+# token in the environment; print the JSON.
+MANAGEMENT_GET = (
+    "import os, sys, urllib.request; print(urllib.request.urlopen(urllib.request.Request("
+    "'http://127.0.0.1:15672/api/' + sys.argv[1], headers={'Authorization': 'Basic ' + "
+    "os.environ['TOKEN']}), timeout=10).read().decode())"
+)
+
+
 @dataclass(frozen=True)
 class RabbitApi:
-    """The stack's RabbitMQ management API (published on the storage node)."""
+    """The stack's RabbitMQ management API: it listens on its container's loopback only,
+    so it is asked from inside that container (on the storage node, this one), as the
+    administrator."""
 
-    url: str
+    stack: Stack
     auth: tuple[str, str]
 
     def get(self, path: str) -> dict:
-        response = requests.get(f"{self.url}/api/{path}", auth=self.auth, timeout=10)
-        response.raise_for_status()
-        return response.json()
+        token = base64.b64encode(":".join(self.auth).encode()).decode()
+        container = self.stack.local_container("rabbitmq")
+        command = ("exec", "-e", f"TOKEN={token}", container, "python3", "-c", MANAGEMENT_GET, path)
+        return json.loads(docker(*command))
 
     def queue(self, name: str) -> dict:
         return self.get(f"queues/%2F/{quote(name, safe='')}")

@@ -160,10 +160,16 @@ def test_3_rolling_upgrade_under_load_answers_every_request(deployed):
     assert len(traffic.created) == figures["writes"]
 
 
+def redis_cli(deployed, container: str, *command: str) -> str:
+    """``redis-cli`` in a Redis container as its admin (the password in the environment)."""
+    auth = f"REDISCLI_AUTH={deployed.redis_admin_password}"
+    return docker("exec", "-e", auth, container, "redis-cli", "--user", "admin", *command)
+
+
 def in_flight_on(deployed, victim_addresses: set[str]) -> int:
     """Creates of the victim's airports replicas waiting on the paused Redis."""
     redis = deployed.stack.local_container("redis-airports")
-    clients = docker("exec", redis, "redis-cli", "client", "list")
+    clients = redis_cli(deployed, redis, "client", "list")
     return sum(
         1
         for line in clients.splitlines()
@@ -205,7 +211,7 @@ def test_4_machine_loss_under_load_loses_nothing(deployed):
         ThreadPoolExecutor(BURST) as pool,
     ):
         wait_until(lambda: traffic.count() >= 20, 60, "the stream to be flowing")
-        docker("exec", redis, "redis-cli", "client", "pause", str(WRITES_PAUSED_MS), "write")
+        redis_cli(deployed, redis, "client", "pause", str(WRITES_PAUSED_MS), "write")
         burst = [
             pool.submit(
                 requests.post,
@@ -223,7 +229,7 @@ def test_4_machine_loss_under_load_loses_nothing(deployed):
         held_on_victim = in_flight_on(deployed, victim_addresses)
         crashed_at = time.monotonic()
         deployed.machines.crash(victim)
-        docker("exec", redis, "redis-cli", "client", "unpause")
+        redis_cli(deployed, redis, "client", "unpause")
         burst_answers = [future.result() for future in burst]
         read_back_messages(deployed)
 

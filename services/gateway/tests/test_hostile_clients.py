@@ -757,6 +757,30 @@ def test_one_client_address_cannot_take_every_stream_slot(start, edge, held):
     assert other
 
 
+def post_airport(port: int, source: str) -> object:
+    body = b'{"airport": "Flood"}'
+    request = request_bytes("POST", "/airport", JSON, f"Content-Length: {len(body)}", body=body)
+    [response] = exchange(port, request, source=source)
+    return response
+
+
+def test_creates_are_limited_per_client_address_at_the_edge(start, edge):
+    # A bound far below its default (60 a minute), so the test proves the setting is used.
+    start(AirportsService, GatewayService)
+    port = edge(EDGE_MAX_CREATES_PER_MINUTE="3").port
+
+    accepted = [post_airport(port, "127.0.0.2").status for _ in range(3)]
+    refused = post_airport(port, "127.0.0.2")
+    [read] = exchange(port, request_bytes("GET", "/airport/nope"), source="127.0.0.2")
+    other = post_airport(port, "127.0.0.3")
+
+    assert accepted == [201, 201, 201]
+    assert_refused(refused, 429, "TOO_MANY_CREATES")
+    assert refused.headers["retry-after"] == "60"
+    assert read.status == 404  # reads are not creates
+    assert other.status == 201  # another client's own minute
+
+
 def test_a_stream_outlives_the_request_deadline(start, edge):
     # The deadline bounds how long a request may take to arrive, not how long its answer
     # streams (the edge's read timeouts are longer than the heartbeat's interval): twenty

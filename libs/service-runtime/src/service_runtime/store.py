@@ -24,6 +24,7 @@ from contracts.errors import IdempotencyKeyReused, ServiceUnavailable
 from service_runtime.idempotency import create_hash_once, record_id
 from service_runtime.replication import redis_client
 from service_runtime.settings import Setting, SettingError
+from service_runtime.store_metrics import STORE_MEMORY
 
 REDIS_KEY_PREFIX = Setting(
     "REDIS_KEY_PREFIX",
@@ -178,6 +179,7 @@ class StoreProvider(Redis, Generic[StoreT]):
         config = self.container.config
         self.client = redis_client(self.redis_uri, self.key, config, self.options)
         self.store = self.store_cls(self.client, REDIS_KEY_PREFIX.read(config), config)
+        STORE_MEMORY.track(self.key, self.client)
 
     def stop(self) -> None:
         self._close_pool()
@@ -193,6 +195,7 @@ class StoreProvider(Redis, Generic[StoreT]):
         # pooled socket for every stopped (or restarted) container.
         if self.client is not None:
             self.client.connection_pool.disconnect()
+        STORE_MEMORY.forget(self.key)
         self.store = None
 
     def get_dependency(self, worker_ctx: Any) -> StoreT:

@@ -27,6 +27,7 @@ from contracts.errors import (
     ServiceError,
     ServiceTimeout,
     ServiceUnavailable,
+    StorageFull,
     UnknownAirport,
 )
 
@@ -79,6 +80,7 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     RateLimited: 429,
     StreamFull: 503,
     ServiceUnavailable: 503,
+    StorageFull: 503,
     ServiceTimeout: 504,
 }
 

@@ -39,7 +39,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.errors import IdempotencyKeyReused, InvalidArgument, ServiceUnavailable
 from gateway.errors import json_response
-from service_runtime.entrypoints import STORAGE_OUTAGES
+from service_runtime.entrypoints import STORAGE_FULL, STORAGE_OUTAGES
 from service_runtime.idempotency import IDEMPOTENCY_KEY_CONTEXT
 from service_runtime.settings import Setting
 from service_runtime.store import RedisStore, StoreProvider
@@ -81,9 +81,9 @@ class IdempotencyStore(RedisStore):
 
     def remember(self, route: str, key: str, answer: StoredAnswer) -> None:
         ttl = IDEMPOTENCY_KEY_TTL.read(self.config)
-        # Redis down now: the client still gets its answer, and a retry finds the
-        # same record through the service; only the replay (and 422 check) is lost.
-        with contextlib.suppress(*STORAGE_OUTAGES):
+        # Redis down (or full) now: the client still gets its answer, and a retry finds
+        # the same record through the service; only the replay (and 422 check) is lost.
+        with contextlib.suppress(*STORAGE_OUTAGES, STORAGE_FULL):
             self.client.set(
                 self._answer_key(route, key), json.dumps(asdict(answer)), nx=True, ex=ttl
             )

@@ -22,9 +22,9 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from contracts.errors import ServiceUnavailable
+from contracts.errors import ServiceUnavailable, StorageFull
 from gateway.errors import RateLimited
-from service_runtime.entrypoints import STORAGE_OUTAGES
+from service_runtime.entrypoints import STORAGE_FULL, STORAGE_OUTAGES
 from service_runtime.settings import Setting, boolean
 from service_runtime.store import RedisStore, StoreProvider
 
@@ -74,6 +74,8 @@ class RateLimitStore(RedisStore):
             allowed, wait_ms = self.client.eval(TAKE_TOKEN, 1, key, capacity, repr(per_ms))
         except STORAGE_OUTAGES:
             raise ServiceUnavailable("gateway: rate-limit storage unavailable") from None
+        except STORAGE_FULL:
+            raise StorageFull("gateway: rate-limit storage is full") from None
         return 0.0 if allowed else wait_ms / 1000
 
 
