@@ -43,5 +43,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzStack]:
         # of letting them reach the service; it has tests of its own.
         {"LOG_FORMAT": "json", "MESSAGE_RATE_LIMIT_ENABLED": "false"},
         {service: {"METRICS_PORT": str(port)} for service, port in ports.items()},
+        # Likewise the edge's create limit per client (the fuzzer is one client making
+        # thousands); tested in services/gateway/tests/test_hostile_clients.py.
+        edge_settings={"EDGE_MAX_CREATES_PER_MINUTE": "1000000"},
     ) as running:
         yield FuzzStack(running.url, ports, running.processes)

@@ -38,9 +38,11 @@ def running_stack(
     owner: str,
     settings: Mapping[str, str] = {},
     per_service: Mapping[str, Mapping[str, str]] = {},
+    edge_settings: Mapping[str, str] = {},
 ) -> Iterator[RunningStack]:
     """Every service with ``settings`` (and ``per_service[name]``) as extra environment,
-    once the gateway's /ready is 200 (it needs every backend), and the edge in front;
+    once the gateway's /ready is 200 (it needs every backend), and the edge in front
+    (with ``edge_settings``);
     stopped, its vhost and keys (``isolated_environment(owner)``) deleted, on exit."""
     port = free_port()
     gateway_url = f"http://127.0.0.1:{port}"
@@ -59,7 +61,7 @@ def running_stack(
         env = isolated.env(**{**defaults, "GATEWAY_PORT": str(port), **settings})
         with (
             running(commands, env, log_dir) as processes,
-            running_edge(f"127.0.0.1:{port}", log_dir) as edge,
+            running_edge(f"127.0.0.1:{port}", log_dir, **edge_settings) as edge,
         ):
             by_name = {process.name: process for process in processes}
             yield RunningStack(edge.url, gateway_url, edge, by_name)
