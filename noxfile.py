@@ -375,12 +375,11 @@ def integration(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
-        # Two workers, each taking whole modules (a module's tests share its stack and run
-        # in file order): most of a module's time is spent waiting for containers, and
-        # this halves the session's time. Each worker has brokers, projects and ports of
-        # its own. `-- -n 0` runs everything in one process.
-        "--numprocesses=2",
-        "--dist=loadfile",
+        # One process. `-- -n 2 --dist loadfile` (two workers, whole modules each, brokers,
+        # projects and ports of their own) ran it in 4 min 50 s instead of 8-10 here, but in
+        # one CI run the break-in test reached another service's Redis by address while the
+        # other worker's stack created and removed its networks: until that is understood,
+        # the security test runs alone.
         # image builds and `compose up --build` run inside the first tests that need them
         per_test_timeout(900),
         *session.posargs,
