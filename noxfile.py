@@ -375,11 +375,12 @@ def integration(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
-        # One process. `-- -n 2 --dist loadfile` (two workers, whole modules each, brokers,
-        # projects and ports of their own) ran it in 4 min 50 s instead of 8-10 here, but in
-        # one CI run the break-in test reached another service's Redis by address while the
-        # other worker's stack created and removed its networks: until that is understood,
-        # the security test runs alone.
+        # Two workers, whole modules each (conftest.py: the modules that create Docker
+        # networks share one worker, or one's `compose up` opens the other's networks).
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
         # image builds and `compose up --build` run inside the first tests that need them
         per_test_timeout(900),
         *session.posargs,

@@ -41,6 +41,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[MEASUREMENTS] = []
 
 
+# Modules that create Docker networks (compose projects, testcontainers' Network).
+# Docker 20.10 re-inserts its FORWARD jump rules (delete, then insert) each time a
+# network is created: for that instant a packet between two networks skips the
+# isolation chains. On two xdist workers, one worker's `compose up` opened that
+# window while the other's break-in test tried another service's Redis by address,
+# and got in. So these modules share one xdist group (one worker, one after another);
+# every other module is a group of its own (`--dist loadgroup`: whole modules).
+CREATES_NETWORKS = {"test_compose_stack", "test_persistence", "test_version_coexistence"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        group = "creates-networks" if module in CREATES_NETWORKS else module
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"integration tests: {config.stash[MODE]} mode"
 

@@ -40,6 +40,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -180,8 +181,20 @@ class Directory:
         """``name``'s contents, written first (from ``make()``) if the file is missing."""
         path = self.path / name
         if not path.exists():
-            path.write_text(make())
-            path.chmod(0o644)
+            # Written whole under another name, then linked into place: the first
+            # writer wins, and processes generating at once (two test workers) all read
+            # back the same file, never an empty one (a Redis ACL once hashed the empty
+            # password another process had not yet written).
+            with tempfile.NamedTemporaryFile("w", dir=self.path, delete=False) as draft:
+                draft.write(make())
+            draft_path = Path(draft.name)
+            draft_path.chmod(0o644)
+            try:
+                os.link(draft_path, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft_path.unlink()
         return path.read_text()
 
 

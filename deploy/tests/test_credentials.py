@@ -10,6 +10,8 @@ import importlib.util
 import json
 import re
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -50,6 +52,30 @@ def test_redis_acl_files_hold_hashes_and_the_service_user_has_no_dangerous_comma
     digest = hashlib.sha256(password.encode()).hexdigest()
     assert lines[2] == f"user trips on #{digest} ~* resetchannels +@all -@dangerous +info"
     assert password not in "\n".join(lines)
+
+
+def test_generating_at_once_agrees_on_every_password(tmp_path):
+    """Two test workers start stacks at once: each ACL hashes the password its service
+    reads. Threads (each file operation lets another run) over rounds of fresh directories."""
+    directories = [tmp_path / f"round-{number}" for number in range(20)]
+    for directory in directories:
+        start = threading.Barrier(8)
+
+        def generate(directory=directory, start=start) -> None:
+            start.wait(timeout=30)
+            credentials.generate(directory)
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda _: generate(), range(8)))
+
+    for directory in directories:
+        for service in credentials.ACCESS:
+            password = (directory / f"{service}-redis-password").read_text()
+            assert len(password) == 48, (directory.name, service)
+            digest = hashlib.sha256(password.encode()).hexdigest()
+            acl = (directory / f"redis-{service}.acl").read_text()
+            assert f"user {service} on #{digest} " in acl, (directory.name, service)
+        assert [path.name for path in directory.iterdir() if path.name.startswith("tmp")] == []
 
 
 def test_rabbitmq_users_have_verifiable_hashes_and_no_tags_but_the_admin(generated):
