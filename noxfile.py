@@ -286,7 +286,9 @@ def devstack(session: nox.Session) -> None:
     # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
     session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "nox")
     # a cold start creates a venv per service; the fresh-clone test runs a whole session
-    session.run("pytest", "tools/tests", per_test_timeout(1200), *session.posargs)
+    # Two workers (tools/tests/conftest.py: which modules share one): the fresh clone's
+    # install and a broker container's boot are mostly waiting.
+    session.run("pytest", "tools/tests", "-n", "2", per_test_timeout(1200), *session.posargs)
 
 
 # --- benchmarks (benchmarks/README.md) ---------------------------------------------
@@ -379,8 +381,6 @@ def integration(session: nox.Session) -> None:
         # networks share one worker, or one's `compose up` opens the other's networks).
         "-n",
         "2",
-        "--dist",
-        "loadgroup",
         # image builds and `compose up --build` run inside the first tests that need them
         per_test_timeout(900),
         *session.posargs,

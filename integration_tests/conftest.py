@@ -24,6 +24,7 @@ import pytest  # noqa: E402
 from integration_tests.brokers import Brokers, brokers_for, choose_mode  # noqa: E402
 from integration_tests.processes import IntegrationLauncher  # noqa: E402
 from service_testing.isolation import IsolatedEnvironment, isolated_environment  # noqa: E402
+from service_testing.xdist_scopes import modules_together  # noqa: E402
 
 # testcontainers' RabbitMQ readiness check connects with pika until the broker
 # answers; each refused attempt is logged as an ERROR that means nothing.
@@ -42,20 +43,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 # Modules that create Docker networks (compose projects, testcontainers' Network).
-# Docker 20.10 re-inserts its FORWARD jump rules (delete, then insert) each time a
-# network is created: for that instant a packet between two networks skips the
-# isolation chains. On two xdist workers, one worker's `compose up` opened that
-# window while the other's break-in test tried another service's Redis by address,
-# and got in. So these modules share one xdist group (one worker, one after another);
-# every other module is a group of its own (`--dist loadgroup`: whole modules).
-CREATES_NETWORKS = {"test_compose_stack", "test_persistence", "test_version_coexistence"}
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.module.__name__.rpartition(".")[2]
-        group = "creates-networks" if module in CREATES_NETWORKS else module
-        item.add_marker(pytest.mark.xdist_group(group))
+# Docker 20.10 deletes and re-inserts FORWARD's jump to its isolation chain each time a
+# network is created: for that instant a packet between two networks skips isolation.
+# On two xdist workers, one worker's `compose up` opened that window while the other's
+# break-in test tried another service's Redis by address, and got in. So these modules
+# share one worker, one after another; any other module runs on either.
+pytest_xdist_make_scheduler = modules_together(
+    {
+        module: "creates-networks"
+        for module in ("test_compose_stack", "test_persistence", "test_version_coexistence")
+    }
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
