@@ -20,9 +20,8 @@ from typing import Any
 
 from service_runtime.calls import CallObserver
 from service_runtime.entrypoints import rpc
-from service_runtime.idempotency import IdempotencyKey
 from service_runtime.memory import ReleasedMemory
-from service_runtime.store import RedisStore, StoreProvider
+from service_runtime.store import IdempotencyKey, RedisStore, StoreProvider
 
 
 class ObservedService:

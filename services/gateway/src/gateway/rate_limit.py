@@ -22,11 +22,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from contracts.errors import ServiceUnavailable, StorageFull
 from gateway.errors import RateLimited
-from service_runtime.entrypoints import STORAGE_FULL, STORAGE_OUTAGES
 from service_runtime.settings import Setting, boolean
-from service_runtime.store import RedisStore, StoreProvider
+from service_runtime.store import (
+    STORAGE_FULL,
+    STORAGE_OUTAGES,
+    RedisStore,
+    StoreProvider,
+    storage_error,
+)
 
 RATE_LIMIT_ENABLED = Setting(
     "MESSAGE_RATE_LIMIT_ENABLED", boolean, True, "rate-limit POST /messages per client address"
@@ -72,10 +76,8 @@ class RateLimitStore(RedisStore):
         key = self.key("ratelimit", "messages", address)
         try:
             allowed, wait_ms = self.client.eval(TAKE_TOKEN, 1, key, capacity, repr(per_ms))
-        except STORAGE_OUTAGES:
-            raise ServiceUnavailable("gateway: rate-limit storage unavailable") from None
-        except STORAGE_FULL:
-            raise StorageFull("gateway: rate-limit storage is full") from None
+        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
+            raise storage_error(exc, "gateway: rate-limit storage") from None
         return 0.0 if allowed else wait_ms / 1000
 
 

@@ -23,10 +23,9 @@ from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.metrics import LIVE_FEED_SUBSCRIBERS, REDIS_UP
-from service_runtime.entrypoints import STORAGE_OUTAGES
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
-from service_runtime.store import RedisStore
+from service_runtime.store import STORAGE_OUTAGES, RedisStore
 
 READINESS_TIMEOUT = Setting(
     "READINESS_TIMEOUT_SECONDS",
