@@ -114,12 +114,6 @@ def record_id(service: str, idempotency_key: str | None) -> str:
     return uuid.uuid5(RECORD_ID_NAMESPACE, f"{service}:{idempotency_key}").hex
 
 
-def create_hash_once(client: redis.Redis, key: str, mapping: dict[str, Any]) -> bool:
-    """Write the hash ``key`` unless it exists; True if this call wrote it."""
-    fields = [item for pair in mapping.items() for item in pair]
-    return bool(client.eval(CREATE_HASH_ONCE, 1, key, *fields))
-
-
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
@@ -167,7 +161,8 @@ class RecordStore(RedisStore, Generic[RecordT]):
         key = self.key(self.kind, record.id)  # type: ignore[attr-defined]
         fields = record.model_dump(exclude={"id"})
         if only_if_new:
-            return create_hash_once(self.client, key, fields)
+            pairs = [item for pair in fields.items() for item in pair]
+            return bool(self.client.eval(CREATE_HASH_ONCE, 1, key, *pairs))
         self.client.hset(key, mapping=fields)
         return True
 
@@ -188,20 +183,13 @@ StoreT = TypeVar("StoreT", bound=RedisStore)
 
 
 class StoreProvider(Redis, Generic[StoreT]):
-    """Injects one shared ``store_cls`` instance over nameko-redis's client.
+    """Injects one shared ``store_cls`` instance over nameko-redis's client (configured
+    as Nameko users expect: ``REDIS_URIS[key]``, ``key`` defaulting to the service's name).
 
-    A subclass of ``nameko_redis.Redis``, so the connection is configured the way
-    Nameko users expect: ``setup`` reads the URL from ``REDIS_URIS[key]`` (``key``
-    defaults to the service's name) and ``start`` builds the client with
-    ``options`` (``CLIENT_OPTIONS`` unless overridden: decoded strings, bounded
-    socket and connect timeouts). Each connection names itself after ``key``
-    (``CLIENT LIST`` shows which service holds it) unless ``client_name`` is given.
-
-    What this adds to nameko-redis: the store wrapper (key prefix, the service's
-    vocabulary) is what workers get, and stop/kill close the connection pool.
-    A storage failure becomes its typed error (``storage_error``) in the RPC entrypoint
-    (``service_runtime.entrypoints``), which sees every command a worker ran, pipelines
-    included.
+    It adds the store wrapper, bounded socket waits (``CLIENT_OPTIONS``), a connection
+    name (``CLIENT LIST`` shows which service holds it), and closing the pool on stop.
+    A storage failure becomes its typed error in the RPC entrypoint, which sees every
+    command a worker ran, pipelines included.
     """
 
     def __init__(self, store_cls: type[StoreT], key: str | None = None, **options: Any) -> None:

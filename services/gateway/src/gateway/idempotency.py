@@ -3,8 +3,7 @@
 A request with the header is answered once; a retry with the same key and the same
 body gets the first answer again (status, body, ``Location``), marked
 ``Idempotent-Replayed: true``; the same key with another body is
-``IDEMPOTENCY_KEY_REUSED`` (422). Keys are remembered for
-``IDEMPOTENCY_KEY_TTL_SECONDS`` (default 24 h).
+``IDEMPOTENCY_KEY_REUSED`` (422).
 
 Two layers, because the gateway alone cannot see what happened behind a lost reply:
 

@@ -1,10 +1,8 @@
 """Rate limit of ``POST /messages`` per client address: a token bucket in Redis.
 
-Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens (default 10)
-that refills continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``
-(default 10 s): a burst of 10, then one message a second. A post without a token is
-``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
-``MESSAGE_RATE_LIMIT_ENABLED=false`` turns it off (tests that post many messages).
+Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens that refills
+continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``. A post without a
+token is ``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
 
 The client address is the one the edge saw (``request.remote_addr``, believed from
 ``TRUSTED_PROXIES`` only: ``gateway.client_address``); it is never shown in an answer.

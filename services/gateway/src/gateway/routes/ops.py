@@ -1,6 +1,4 @@
-"""What operators ask: ``/health`` (the process serves), ``/ready`` (every service answers
-a ping, and the gateway's own Redis answers) and ``/metrics`` (everything this process
-measures, in Prometheus text format).
+"""What operators ask: ``/health``, ``/ready`` and ``/metrics``.
 
 The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
 class declares: a route that starts calling a new service makes readiness wait
