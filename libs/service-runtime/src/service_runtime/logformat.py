@@ -66,7 +66,6 @@ _process_service = ""
 
 
 def enter_call(call: CallContext) -> None:
-    """Tag the log lines of the running worker with ``call``."""
     _current_call.set(call)
 
 

@@ -63,7 +63,6 @@ RPC_CLIENT_SECONDS = Histogram(
 
 
 def error_code(error: BaseException) -> str:
-    """The error's stable code (the services' typed errors have one), else its class name."""
     return getattr(error, "code", None) or type(error).__name__
 
 

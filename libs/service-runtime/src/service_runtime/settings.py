@@ -78,7 +78,6 @@ class Setting(Generic[T]):
         ALL_SETTINGS[self.key] = self
 
     def read(self, config: Mapping[str, Any]) -> T:
-        """The configured value, parsed and checked, or the default when unset."""
         raw = config.get(self.key)
         if raw is None or raw == "":
             return self.default

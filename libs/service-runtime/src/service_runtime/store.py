@@ -26,7 +26,7 @@ from nameko.extensions import DependencyProvider
 from nameko_redis import REDIS_URIS_KEY, Redis
 from pydantic import BaseModel
 
-from contracts.errors import IdempotencyKeyReused, ServiceUnavailable, StorageFull
+from contracts.errors import IdempotencyKeyReused, NotFound, ServiceUnavailable, StorageFull
 from service_runtime.metrics import STORE_MEMORY
 from service_runtime.replication import UnreplicatedWrite, redis_client
 from service_runtime.settings import Setting, SettingError
@@ -69,7 +69,6 @@ class RedisStore:
         self.config = config
 
     def key(self, *parts: str) -> str:
-        """The full Redis key for ``parts`` (joined with ``:``) under this store's prefix."""
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
@@ -101,8 +100,6 @@ return 1
 
 
 class IdempotencyKey(DependencyProvider):
-    """Injects the calling client's ``Idempotency-Key`` for this call, or ``None``."""
-
     def get_dependency(self, worker_ctx: Any) -> str | None:
         return worker_ctx.context_data.get(IDEMPOTENCY_KEY_CONTEXT)
 
@@ -139,6 +136,7 @@ class RecordStore(RedisStore, Generic[RecordT]):
     service: str  # ids derive from (service, key): the same in every process and release
     kind: str
     model: type[RecordT]
+    gone = ""  # why a record may be missing, for the NotFound message
 
     def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[RecordT]:
         """A new record of ``fields``, stored; with a key, the one record that key created."""
@@ -173,6 +171,13 @@ class RecordStore(RedisStore, Generic[RecordT]):
     def get(self, record_id: str) -> RecordT | None:
         fields = self.client.hgetall(self.key(self.kind, record_id))
         return self.model(id=record_id, **fields) if fields else None
+
+    def found(self, record_id: str) -> RecordT:
+        """The record ``record_id``; ``NotFound`` when there is none."""
+        record = self.get(record_id)
+        if record is None:
+            raise NotFound(f"{self.kind} {record_id!r} not found{self.gone}", field="id")
+        return record
 
     def same_request(self, earlier: RecordT, record: RecordT) -> bool:
         """Whether ``earlier``, found under ``record``'s id, answers the same request."""

@@ -76,14 +76,6 @@ class Subscription:
         self.closed = False
         self.hung_up = False
 
-    def offer(self, event: str) -> bool:
-        """Queue ``event``; False when the subscriber is too far behind to keep."""
-        try:
-            self.queue.put_nowait(event)
-        except Full:
-            return False
-        return True
-
     def close(self) -> None:
         self.closed = True
         # Wakes a stream waiting on an empty queue; a full one is not waiting and
@@ -153,7 +145,9 @@ class MessageHub:
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         event = encode_event(name, payload)
         for subscription in list(self.subscriptions):
-            if not subscription.offer(event):
+            try:
+                subscription.queue.put_nowait(event)
+            except Full:  # too far behind to keep
                 self.unsubscribe(subscription)
 
     def close_all(self) -> None:
