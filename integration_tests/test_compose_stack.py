@@ -39,7 +39,7 @@ OUR_SERVICES = ("airports", "trips", "messages", "gateway")
 HTTP_SECONDS = 30
 SCALED = 3
 CALLS_PER_INSTANCE = 4
-# Each instance writes its log in batches (service_runtime.log_output): at most 5 s late.
+# Each instance writes its log in batches (service_runtime.logformat): at most 5 s late.
 LOG_SECONDS = 30
 # Redis writes of airports stall this long (CLIENT PAUSE WRITE): a create stays in flight
 # while its instance is told to stop. An upper bound: `stop` returns once it answered.

@@ -65,7 +65,7 @@ SERVICE_ENV = {
 # calls (its own read is cached): the phase never moved, and whether 1.0.0 ever saw a
 # create_v2 was a coin toss (CI lost it once).
 CONTAINER_ENV = {("gateway", NEW): {"RECORD_CACHE_SIZE": "0"}}
-# The gateway writes its log in batches (service_runtime.log_output): at most this long.
+# The gateway writes its log in batches (service_runtime.logformat): at most this long.
 LOG_FLUSH_SECONDS = 5
 
 

@@ -30,7 +30,7 @@ CALLS = 12
 FALLBACK_LOG_LINE = "{service}: an instance without create_v2 answered; using v1 create"
 AIRPORTS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="airports")
 TRIPS_FALLBACK_LOG_LINE = FALLBACK_LOG_LINE.format(service="trips")
-# The gateway writes its log in batches (service_runtime.log_output): at most this late.
+# The gateway writes its log in batches (service_runtime.logformat): at most this late.
 LOG_FLUSH_SECONDS = 5
 
 

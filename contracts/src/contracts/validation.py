@@ -20,7 +20,6 @@ def describe(error: ValidationError) -> InvalidArgument:
 
 
 def validate(model: type[ModelT], data: Any) -> ModelT:
-    """Validate ``data`` (a dict of arguments) against ``model``, strictly typed."""
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as error:

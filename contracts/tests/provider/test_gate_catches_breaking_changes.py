@@ -20,14 +20,14 @@ from provider_states import airport_states
 from service_testing.launcher import running
 
 SERVICE_FILE = Path("airports") / "service.py"
-GET_RESULT = "        return airport.model_dump()\n"
+GET_RESULT = "        return self.store.found(args.id).model_dump()\n"
 CREATE = "self.store.create(self.idempotency_key, name=args.name).record.id"
 CREATE_RESULT = f"        return {CREATE}\n"
-NOT_FOUND = '            raise NotFound(f"airport {args.id!r} not found", field="id")\n'
 
 BREAKING = {
     "a result field renamed": (
         GET_RESULT,
+        "        airport = self.store.found(args.id)\n"
         '        return {"id": airport.id, "title": airport.name}\n',
         "$.result",
     ),
@@ -36,9 +36,17 @@ BREAKING = {
         f'        return {{"id": {CREATE}}}\n',
         "$.result",
     ),
-    "an error dropped": (NOT_FOUND, "            return None\n", "$.error"),
+    "an error dropped": (
+        GET_RESULT,
+        "        airport = self.store.get(args.id)\n"
+        "        return None if airport is None else airport.model_dump()\n",
+        "$.error",
+    ),
 }
-ADDITIVE = (GET_RESULT, '        return {**airport.model_dump(), "timezone": "UTC"}\n')
+ADDITIVE = (
+    GET_RESULT,
+    '        return {**self.store.found(args.id).model_dump(), "timezone": "UTC"}\n',
+)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ airports' store: one record per idempotency key, however often the call comes.""
 import pytest
 
 from airports.store import AirportStore
-from contracts.errors import IdempotencyKeyReused
+from contracts.errors import IdempotencyKeyReused, NotFound
 
 
 @pytest.fixture
@@ -41,3 +41,12 @@ def test_a_key_reused_for_another_record_is_refused_and_changes_nothing(airports
         airports.create("key-1", name="Porto")
 
     assert airports.get(created.id) == created
+
+
+def test_found_gives_the_record_and_raises_not_found_naming_the_id_for_a_missing_one(airports):
+    created = airports.create(name="Lisbon").record
+
+    assert airports.found(created.id) == created
+    with pytest.raises(NotFound) as raised:
+        airports.found("nope")
+    assert (raised.value.field, raised.value.message) == ("id", "airport 'nope' not found")

@@ -5,7 +5,7 @@ from nameko.testing.services import worker_factory
 
 from airports.service import AirportsService
 from contracts.airports.v1 import Airport
-from contracts.errors import InvalidArgument, NotFound
+from contracts.errors import InvalidArgument
 from service_runtime.store import Created
 
 
@@ -26,11 +26,3 @@ def test_create_rejects_a_bad_name_without_storing(name):
 
     assert raised.value.field == "name"
     service.store.create.assert_not_called()
-
-
-def test_get_of_a_missing_airport_raises_not_found():
-    service = worker_factory(AirportsService, idempotency_key=None)
-    service.store.get.return_value = None
-
-    with pytest.raises(NotFound):
-        service.get("nope")

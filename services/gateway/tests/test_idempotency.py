@@ -13,7 +13,7 @@ from airports.service import AirportsService
 from gateway.idempotency import IDEMPOTENCY_KEY_TTL
 from gateway.service import GatewayService
 from messages.service import MessagesService
-from service_runtime.idempotency import IDEMPOTENCY_KEY_CONTEXT
+from service_runtime.store import IDEMPOTENCY_KEY_CONTEXT
 from trips.service import TripsService
 
 CONCURRENT_RETRIES = 8

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from service_runtime import log_output
-from service_runtime.log_output import BatchedStreamHandler
+from service_runtime import logformat
+from service_runtime.logformat import BatchedStreamHandler
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_info_lines_are_written_together_within_the_flush_interval(output):
     logger.info("two")
     assert stream.getvalue() == ""
 
-    time.sleep(log_output.FLUSH_SECONDS * 3)
+    time.sleep(logformat.FLUSH_SECONDS * 3)
     assert stream.getvalue() == "one\ntwo\n"
 
 
@@ -46,10 +46,10 @@ def test_a_warning_is_written_at_once_after_the_lines_before_it(output):
 def test_a_full_batch_is_written_at_once(output):
     logger, stream = output
 
-    for number in range(log_output.BATCH_LINES):
+    for number in range(logformat.BATCH_LINES):
         logger.info("line %d", number)
 
-    assert stream.getvalue().count("\n") == log_output.BATCH_LINES
+    assert stream.getvalue().count("\n") == logformat.BATCH_LINES
 
 
 def test_closing_writes_what_is_pending(output):

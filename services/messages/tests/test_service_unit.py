@@ -5,7 +5,7 @@ from unittest.mock import Mock, call
 import pytest
 from nameko.testing.services import worker_factory
 
-from contracts.errors import InvalidArgument, NotFound
+from contracts.errors import InvalidArgument
 from contracts.messages.v1 import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MESSAGE_TEXT_MAX_LENGTH, Message
 from messages.service import MessagesService
 from service_runtime.store import Created
@@ -68,16 +68,6 @@ def test_save_accepts_text_of_exactly_the_maximum_length():
     service.save_message("x" * MESSAGE_TEXT_MAX_LENGTH)
 
     service.store.create.assert_called_once_with(None, text="x" * MESSAGE_TEXT_MAX_LENGTH)
-
-
-def test_get_of_a_missing_message_raises_not_found_naming_the_id():
-    service = worker_factory(MessagesService, idempotency_key=None)
-    service.store.get.return_value = None
-
-    with pytest.raises(NotFound) as raised:
-        service.get_message("gone")
-
-    assert raised.value.field == "id"
 
 
 def test_get_all_asks_the_store_for_the_default_page():

@@ -4,7 +4,7 @@ message differs, and saves the key's message again once it has expired."""
 
 import pytest
 
-from contracts.errors import IdempotencyKeyReused
+from contracts.errors import IdempotencyKeyReused, NotFound
 from messages.store import MessageStore
 
 
@@ -40,3 +40,11 @@ def test_once_its_message_expired_a_key_saves_it_again_under_the_same_id(message
 
     assert again.new
     assert again.record.id == first.id
+
+
+def test_a_missing_message_is_not_found_expired_or_never_existed(messages):
+    with pytest.raises(NotFound) as raised:
+        messages.found("gone")
+
+    assert raised.value.field == "id"
+    assert raised.value.message == "message 'gone' not found (expired or never existed)"

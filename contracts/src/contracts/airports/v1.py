@@ -1,8 +1,4 @@
-"""airports v1: ``create(name) -> id`` and ``get(id) -> Airport``.
-
-``get`` raises ``NotFound`` for an unknown id; ``create`` raises
-``InvalidArgument`` for a bad name.
-"""
+"""airports v1: ``create(name) -> id`` and ``get(id) -> Airport``."""
 
 from __future__ import annotations
 

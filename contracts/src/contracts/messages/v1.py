@@ -1,16 +1,8 @@
 """messages v1: short text messages that expire.
 
-RPC:
-
-* ``save_message(text) -> Message``: the saved message (its ``id`` plus the
-  times below), so a caller answers with the expiry without a second call;
-* ``get_message(id) -> Message``: raises ``NotFound`` once expired or unknown;
-* ``get_all_messages(limit=DEFAULT_PAGE_SIZE) -> list[Message]``: the live
-  messages, newest first, at most ``limit`` (1..``MAX_PAGE_SIZE``).
-
-Bad arguments raise ``InvalidArgument`` naming the field.
-
-Event ``message_created`` (``MessageCreated``), dispatched once per saved message.
+``save_message`` answers with the saved message (its id and times), so a caller answers
+with the expiry without a second call; ``get_all_messages`` gives the live messages,
+newest first. ``message_created`` is dispatched once per saved message.
 
 Times are integers in milliseconds: ``created`` and ``expires`` since the Unix
 epoch, ``expires_in`` is what Redis reports as left (``PTTL``) when read.

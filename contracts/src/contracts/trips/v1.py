@@ -1,10 +1,4 @@
-"""trips v1: ``create(airport_from, airport_to) -> id`` and ``get(id) -> Trip``.
-
-(``create_v2``, answering with the stored ``Trip``, is in ``contracts.trips.v2``.)
-
-``create`` raises ``InvalidArgument``, ``UnknownAirport`` or ``SameAirport``;
-``get`` raises ``NotFound``.
-"""
+"""trips v1: ``create(airport_from, airport_to) -> id`` and ``get(id) -> Trip``."""
 
 from __future__ import annotations
 

@@ -37,7 +37,6 @@ class CallObserver(DependencyProvider):
 
     def __init__(self) -> None:
         self.calls: dict[Any, CallContext] = {}  # by worker context
-        self.latency: dict[str, Any] = {}  # method -> its histogram child, looked up once
 
     def setup(self) -> None:
         serving(self.container.service_name)
@@ -81,17 +80,9 @@ class CallObserver(DependencyProvider):
     ) -> None:
         """Count one finished worker (a subclass adds its own metrics here)."""
         method = worker_ctx.entrypoint.method_name
-        latency = self.latency.get(method)
-        if latency is None:
-            latency = self.latency[method] = ENTRYPOINT_SECONDS.labels(
-                worker_ctx.service_name, method
-            )
-        latency.observe(elapsed)
+        ENTRYPOINT_SECONDS.labels(worker_ctx.service_name, method).observe(elapsed)
         if error is not None:
             ENTRYPOINT_ERRORS.labels(worker_ctx.service_name, method, error_code(error)).inc()
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         self.calls.pop(worker_ctx, None)
-
-    def get_dependency(self, worker_ctx: Any) -> None:
-        return None

@@ -1,17 +1,9 @@
 """What every service class here is built on: the standard dependency providers, declared
-once.
+once (nameko collects providers and entrypoints from base classes too). The gateway is an
+``ObservedService``; an RPC service names its store class where it names its base::
 
-* ``ObservedService``: each worker's call line, metrics and log context
-  (``service_runtime.calls``) and its memory freed when it ends
-  (``service_runtime.memory``). The gateway is one.
-* ``RpcService``: an ``ObservedService`` with a Redis store, the calling client's
-  idempotency key and the ``ping`` RPC (the readiness probes call it). A service names
-  its store class where it names its base::
-
-      class AirportsService(RpcService, store=AirportStore):
-          name = SERVICE_NAME
-
-Nameko collects dependency providers and entrypoints from base classes too.
+    class AirportsService(RpcService, store=AirportStore):
+        name = SERVICE_NAME
 """
 
 from __future__ import annotations
@@ -20,9 +12,8 @@ from typing import Any
 
 from service_runtime.calls import CallObserver
 from service_runtime.entrypoints import rpc
-from service_runtime.idempotency import IdempotencyKey
 from service_runtime.memory import ReleasedMemory
-from service_runtime.store import RedisStore, StoreProvider
+from service_runtime.store import IdempotencyKey, RedisStore, StoreProvider
 
 
 class ObservedService:
@@ -43,6 +34,7 @@ class RpcService(ObservedService):
 
     @rpc
     def ping(self) -> dict[str, str]:
-        """Answers once the service's Redis does, with its data loaded."""
+        """Answers once the service's Redis does, with its data loaded (the readiness
+        probes call it)."""
         self.store.ping()
         return {"service": self.name, "status": "ok"}

@@ -2,11 +2,9 @@
 
 * Every ``contracts.errors.ServiceError`` is expected: nameko logs it as a
   warning, not as a crash.
-* A storage outage (Redis refusing or timing out) reaches the caller as the typed
-  ``ServiceUnavailable`` (503 at the gateway) instead of an opaque remote
-  ``ConnectionError`` that the gateway could only report as a 500; a Redis at its
-  memory bound (deploy/redis/redis.conf: ``noeviction``) refuses a write with an
-  OOM error, which reaches the caller as ``StorageFull`` (503 as well).
+* A storage failure reaches the caller as its typed error (``store.storage_error``:
+  ``ServiceUnavailable`` or ``StorageFull``, 503 at the gateway) instead of an opaque
+  remote ``ConnectionError`` that the gateway could only report as a 500.
 * A call whose broker connection was lost while it ran ends quietly: the broker
   has already requeued its message for another delivery, so failing to reply or
   acknowledge on the dead connection is expected. (Nameko 2.14 ignores only
@@ -22,19 +20,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis
 from nameko.rpc import Rpc
 
-from contracts.errors import ServiceError, ServiceUnavailable, StorageFull
+from contracts.errors import ServiceError
 from service_runtime.publishing import ExcInfo, ServiceRpcConsumer
-from service_runtime.replication import UnreplicatedWrite
 from service_runtime.rpc import BROKER_UNREACHABLE
 from service_runtime.signature_check import SignatureCheckedOnce
+from service_runtime.store import storage_error
 
 log = logging.getLogger(__name__)
-
-STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError, UnreplicatedWrite)
-STORAGE_FULL = redis.exceptions.OutOfMemoryError
 
 
 class ServiceRpc(SignatureCheckedOnce, Rpc):
@@ -48,12 +42,10 @@ class ServiceRpc(SignatureCheckedOnce, Rpc):
     def handle_result(
         self, message: Any, worker_ctx: Any, result: Any, exc_info: ExcInfo | None
     ) -> tuple[Any, ExcInfo | None]:
-        if exc_info is not None and isinstance(exc_info[1], STORAGE_OUTAGES):
-            error = ServiceUnavailable(f"{self.container.service_name}: storage unavailable")
-            exc_info = (ServiceUnavailable, error, exc_info[2])
-        elif exc_info is not None and isinstance(exc_info[1], STORAGE_FULL):
-            error = StorageFull(f"{self.container.service_name}: storage is full")
-            exc_info = (StorageFull, error, exc_info[2])
+        if exc_info is not None:
+            storage = f"{self.container.service_name}: storage"
+            if (typed := storage_error(exc_info[1], storage)) is not None:
+                exc_info = (type(typed), typed, exc_info[2])
         try:
             return super().handle_result(message, worker_ctx, result, exc_info)
         except BROKER_UNREACHABLE as lost:

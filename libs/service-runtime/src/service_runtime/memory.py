@@ -96,6 +96,3 @@ class ReleasedMemory(DependencyProvider):
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         vars(worker_ctx.service).clear()
-
-    def get_dependency(self, worker_ctx: Any) -> None:
-        return None

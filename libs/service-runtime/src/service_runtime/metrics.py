@@ -1,19 +1,30 @@
-"""Prometheus metrics of a service's workers and of the RPC calls it makes, and the
-listener that serves them at ``http://METRICS_HOST:METRICS_PORT/metrics``.
+"""Prometheus metrics of a service's workers, of the RPC calls it makes and of its Redis's
+memory, and the listener that serves them at ``http://METRICS_HOST:METRICS_PORT/metrics``.
 
 ``service_runtime.calls`` records the workers', ``service_runtime.rpc`` the calls'.
 Metrics live in prometheus-client's process-wide registry, labelled by service, so
 several containers in one process (the tests) share them without clashing.
+
+Every Redis runs with ``maxmemory`` and ``noeviction`` (deploy/redis/redis.conf): once
+full, it refuses writes (``StorageFull``, 503) instead of evicting records.
+``redis_memory_used_bytes`` and ``redis_memory_max_bytes`` (its ``INFO memory``, read at
+each scrape, labelled by the store's key: the service's name) let an alert fire well
+before that (``RedisMemoryNearlyFull``, deploy/prometheus/alerts.yml). A Redis that does
+not answer is left out of that scrape (its outage has its own signals).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
 import eventlet
 import eventlet.wsgi
-from prometheus_client import Counter, Histogram, make_wsgi_app
+import redis
+from prometheus_client import REGISTRY, Counter, Histogram, make_wsgi_app
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from service_runtime.settings import Setting
 
@@ -52,13 +63,48 @@ RPC_CLIENT_SECONDS = Histogram(
 
 
 def error_code(error: BaseException) -> str:
-    """The error's stable code (the services' typed errors have one), else its class name."""
     return getattr(error, "code", None) or type(error).__name__
 
 
 def outcome(error: BaseException | None) -> str:
     """What a worker or a call came to: ``ok``, or the error's code."""
     return "ok" if error is None else error_code(error)
+
+
+class StoreMemory(Collector):
+    """Asks each tracked Redis client for ``INFO memory`` when Prometheus scrapes."""
+
+    def __init__(self) -> None:
+        self.clients: dict[str, redis.Redis] = {}
+
+    def track(self, store: str, client: redis.Redis) -> None:
+        self.clients[store] = client
+
+    def forget(self, store: str) -> None:
+        self.clients.pop(store, None)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        used = GaugeMetricFamily(
+            "redis_memory_used_bytes", "Memory the store's Redis uses", labels=["store"]
+        )
+        bound = GaugeMetricFamily(
+            "redis_memory_max_bytes",
+            "The store's Redis memory bound (maxmemory; 0: none); writes are refused there",
+            labels=["store"],
+        )
+        for store, client in list(self.clients.items()):
+            try:
+                memory = client.info("memory")
+            except redis.RedisError:
+                continue
+            used.add_metric([store], memory["used_memory"])
+            bound.add_metric([store], memory["maxmemory"])
+        yield used
+        yield bound
+
+
+STORE_MEMORY = StoreMemory()
+REGISTRY.register(STORE_MEMORY)
 
 
 class MetricsListener:

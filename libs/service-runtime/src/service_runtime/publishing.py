@@ -57,7 +57,7 @@ from nameko.constants import (
 )
 from nameko.rpc import MethodProxy, Responder, RpcConsumer, ServiceProxy, get_rpc_exchange
 
-from service_runtime.settings import Setting, boolean
+from service_runtime.settings import Setting, boolean, one_of
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
@@ -168,17 +168,9 @@ RPC_PERSISTENT_MESSAGES = Setting(
 )
 
 
-def queue_type(raw: Any) -> str:
-    text = str(raw).strip().lower()
-    if text not in QUEUE_TYPES:
-        raise ValueError(f"not one of {', '.join(QUEUE_TYPES)}")
-    return text
-
-
-QUEUE_TYPES = ("classic", "quorum")
 RPC_QUEUE_TYPE = Setting(
     "RPC_QUEUE_TYPE",
-    queue_type,
+    one_of("classic", "quorum"),
     "classic",
     "the service's RPC request queue: classic (one node) or quorum (replicated by a cluster)",
 )

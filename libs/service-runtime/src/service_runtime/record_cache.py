@@ -1,25 +1,15 @@
-"""A bounded in-process cache of records that never change once created.
+"""A bounded in-process cache of records that never change once created (airports, trips).
 
-Airports and trips are immutable: once a service has returned the record for an
-id, every later read of that id returns the same record. A process that keeps
-it can answer again without the RPC hop (gateway -> broker -> service -> Redis
-and back), which is most of what a read costs.
+A process that keeps a record its service returned can answer again without the RPC hop
+(gateway -> broker -> service -> Redis and back), which is most of what a read costs.
+Only records a service actually returned are kept: a failed read (``NotFound``, a
+timeout, an outage) raises through and leaves nothing behind. Each record is kept at
+most ``RECORD_CACHE_SECONDS``, so one removed behind the services' back (a restore of
+an older backup) stops being served within that time.
 
-What keeps it correct:
-
-* only records a service actually returned are kept; a failed read (``NotFound``,
-  a timeout, an outage) raises through and leaves nothing behind, so the cache
-  never answers for an id that does not exist;
-* at most ``RECORD_CACHE_SIZE`` records per cache (the least recently used go
-  first), each for at most ``RECORD_CACHE_SECONDS``, so a record removed behind
-  the services' back (a restore of an older backup) stops being served within
-  that time;
-* ``RECORD_CACHE_SIZE: 0`` turns caching off: every read goes to the service.
-
-A cached record is shared by every reader in the process: callers must not
-mutate it. One cache per ``RecordCache`` declaration on a service class, shared
-by the container's workers (green threads: no locking needed, nothing in
-``get`` yields between the lookup and the store).
+A cached record is shared by every reader in the process: callers must not mutate it.
+One cache per ``RecordCache`` declaration, shared by the container's workers (green
+threads: no locking needed, nothing in ``get`` yields between the lookup and the store).
 """
 
 from __future__ import annotations

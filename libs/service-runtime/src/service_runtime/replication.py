@@ -1,18 +1,12 @@
 """Redis with a replica: the primary found through Sentinel, writes acknowledged by replicas.
 
-Settings (each service's config.yaml maps them from the environment):
-
-* ``REDIS_SENTINELS``: comma-separated ``host:port`` of the Sentinels watching the
-  service's Redis. Empty (the default): ``REDIS_URL`` names the one Redis, as before.
-  Set: the Sentinels name the primary (monitored under the store's key, the service's
-  name: ``airports``, ``gateway`` ...); ``REDIS_URL`` still gives the database and
-  credentials, its host is not used. After a failover the client's connections move to
-  the promoted replica on their own (redis-py's ``SentinelConnectionPool``).
-* ``REDIS_MIN_REPLICAS_ACK``: a write counts only once this many replicas hold it
-  (Redis ``WAIT`` on the connection that wrote). 0 (default): no waiting, one-host
-  compose's speed. A write not acknowledged within ``REDIS_REPLICA_ACK_TIMEOUT_MS``
-  raises ``UnreplicatedWrite``: a storage outage (a 503, retryable with the same
-  ``Idempotency-Key``), never an answer for a write the next failover could lose.
+With ``REDIS_SENTINELS`` set, the Sentinels name the primary, monitored under the store's
+key (the service's name); ``REDIS_URL`` still gives the database and credentials. After a
+failover the client's connections move to the promoted replica on their own (redis-py's
+``SentinelConnectionPool``). With ``REDIS_MIN_REPLICAS_ACK`` above 0, a write not held by
+that many replicas in time raises ``UnreplicatedWrite``: a storage outage (a 503,
+retryable with the same ``Idempotency-Key``), never an answer for a write the next
+failover could lose.
 """
 
 from __future__ import annotations

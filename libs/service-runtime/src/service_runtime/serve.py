@@ -1,10 +1,9 @@
 """``python -m service_runtime.serve run --config config.yaml module:Class``: how every
 service here is started (the devstack, the images, the tests' processes). It is
-``nameko run``, unchanged, plus three things:
+``nameko run``, unchanged, plus four things:
 
 * **Name lookups off the hub** (``service_runtime.name_lookup``): a name that stops
   resolving delays only the connection that looks it up, never the whole process.
-
 * **Settings checked first**: every declared setting is read from the config
   (``service_runtime.settings.check_all``); a bad value stops the process with one line
   naming it, before nameko starts anything.
@@ -36,15 +35,11 @@ from typing import Any
 from service_runtime.settings import SettingError, check_all
 
 
-class _Distribution(types.SimpleNamespace):
-    version: str
-
-
 def _stand_in() -> types.ModuleType:
     module = types.ModuleType("pkg_resources", "stand-in: see service_runtime.serve")
 
-    def get_distribution(name: str) -> _Distribution:
-        return _Distribution(version=version(name))
+    def get_distribution(name: str) -> types.SimpleNamespace:
+        return types.SimpleNamespace(version=version(name))
 
     def load_the_real_one(attribute: str) -> Any:
         if attribute.startswith("__"):  # module introspection (eventlet's patcher does it)

@@ -42,6 +42,18 @@ def boolean(raw: Any) -> bool:
     raise ValueError(f"not a boolean: {raw!r}")
 
 
+def one_of(*choices: str) -> Callable[[Any], str]:
+    """A parser of one of ``choices`` (letter case and surrounding blanks ignored)."""
+
+    def parse(raw: Any) -> str:
+        text = str(raw).strip().lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+
+    return parse
+
+
 def string_list(raw: Any) -> tuple[str, ...]:
     """A YAML list, or a comma-separated string (how an environment variable gives one)."""
     items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
@@ -66,7 +78,6 @@ class Setting(Generic[T]):
         ALL_SETTINGS[self.key] = self
 
     def read(self, config: Mapping[str, Any]) -> T:
-        """The configured value, parsed and checked, or the default when unset."""
         raw = config.get(self.key)
         if raw is None or raw == "":
             return self.default

@@ -1,30 +1,35 @@
-"""Redis-backed stores and the dependency provider that injects them.
+"""Redis-backed stores, the one idempotent create, and the provider that injects a store.
 
 A service's entrypoints never see Redis: they get a store object (``AirportStore``,
 ``TripStore`` ...) whose methods speak the service's language. Each store documents
 its key layout; every key it writes starts with ``REDIS_KEY_PREFIX`` so tests and
 side-by-side deployments can share one Redis database without touching each
-other's data.
+other's data. The connection is nameko-redis's ``REDIS_URIS`` entry under the service's
+name (e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``); Sentinel and replica
+acknowledgement: ``service_runtime.replication``.
 
-Config keys: ``REDIS_URIS`` (nameko-redis's mapping; the entry under the service's
-name is its Redis, e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``) and
-``REDIS_KEY_PREFIX`` (optional, default empty); Sentinel and replica acknowledgement:
-``service_runtime.replication``.
+**Creates that happen once per ``Idempotency-Key``, also when RabbitMQ redelivers
+them.** The gateway passes a client's key along with the call as context data (it
+travels in the message headers, so no RPC signature changes); ``RecordStore.create``
+derives the new record's id from it instead of drawing a fresh one and writes the record
+only if that id is still free. The key's lifetime is the gateway's business; a record
+lives as long as the service keeps it.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import redis
+from nameko.extensions import DependencyProvider
 from nameko_redis import REDIS_URIS_KEY, Redis
 from pydantic import BaseModel
 
-from contracts.errors import IdempotencyKeyReused, ServiceUnavailable
-from service_runtime.idempotency import create_hash_once, record_id
-from service_runtime.replication import redis_client
+from contracts.errors import IdempotencyKeyReused, NotFound, ServiceUnavailable, StorageFull
+from service_runtime.metrics import STORE_MEMORY
+from service_runtime.replication import UnreplicatedWrite, redis_client
 from service_runtime.settings import Setting, SettingError
-from service_runtime.store_metrics import STORE_MEMORY
 
 REDIS_KEY_PREFIX = Setting(
     "REDIS_KEY_PREFIX",
@@ -39,6 +44,20 @@ CLIENT_OPTIONS: dict[str, Any] = {
     "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
 }
+# A Redis refusing, timing out or short of replicas; and one at its memory bound
+# (deploy/redis/redis.conf: ``noeviction``), which refuses writes with an OOM error.
+STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError, UnreplicatedWrite)
+STORAGE_FULL = redis.exceptions.OutOfMemoryError
+
+
+def storage_error(error: BaseException, storage: str) -> ServiceUnavailable | None:
+    """What a failure of ``storage`` reaches callers as (both 503): ``StorageFull`` or
+    ``ServiceUnavailable``; None for an error that is not a storage failure."""
+    if isinstance(error, STORAGE_FULL):
+        return StorageFull(f"{storage} is full")
+    if isinstance(error, STORAGE_OUTAGES):
+        return ServiceUnavailable(f"{storage} unavailable")
+    return None
 
 
 class RedisStore:
@@ -50,7 +69,6 @@ class RedisStore:
         self.config = config
 
     def key(self, *parts: str) -> str:
-        """The full Redis key for ``parts`` (joined with ``:``) under this store's prefix."""
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
@@ -69,6 +87,30 @@ class RedisStore:
         return True
 
 
+IDEMPOTENCY_KEY_CONTEXT = "idempotency_key"
+# Fixed: the same (service, key) must give the same id in every process and release.
+RECORD_ID_NAMESPACE = uuid.UUID("5b0c2d1e-8f3a-4c59-9e61-0d7f2a4b8c13")
+
+# HSET only if the key does not exist yet, in one step: 1 if written, 0 if it existed.
+CREATE_HASH_ONCE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+
+class IdempotencyKey(DependencyProvider):
+    def get_dependency(self, worker_ctx: Any) -> str | None:
+        return worker_ctx.context_data.get(IDEMPOTENCY_KEY_CONTEXT)
+
+
+def record_id(service: str, idempotency_key: str | None) -> str:
+    """A fresh id (32 hex digits), or without randomness the one ``idempotency_key`` gives."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    return uuid.uuid5(RECORD_ID_NAMESPACE, f"{service}:{idempotency_key}").hex
+
+
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
@@ -80,13 +122,11 @@ class Created(NamedTuple, Generic[RecordT]):
 class RecordStore(RedisStore, Generic[RecordT]):
     """A store of one kind of record, each created once per idempotency key.
 
-    ``create`` is the one idempotent create of every service: the record's id comes
-    from the calling client's ``Idempotency-Key`` when there is one
-    (``service_runtime.idempotency``), and the record is written only if that id is
-    free. Any number of deliveries of the same call (a retry after a 504, a redelivery
-    after the instance handling it died, two racing retries) so end with one record
-    and answer with it; a key whose record differs (or is gone) was used for another
-    request: ``IdempotencyKeyReused``.
+    ``create`` is the one idempotent create of every service (see above). Any number of
+    deliveries of the same call (a retry after a 504, a redelivery after the instance
+    handling it died, two racing retries) so end with one record and answer with it; a
+    key whose record differs (or is gone) was used for another request:
+    ``IdempotencyKeyReused``.
 
     By default a record is the hash ``<kind>:<id>`` of its other fields (one ``HSET``,
     or one Lua script when a key makes it write-once); a store whose records live
@@ -96,6 +136,7 @@ class RecordStore(RedisStore, Generic[RecordT]):
     service: str  # ids derive from (service, key): the same in every process and release
     kind: str
     model: type[RecordT]
+    gone = ""  # why a record may be missing, for the NotFound message
 
     def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[RecordT]:
         """A new record of ``fields``, stored; with a key, the one record that key created."""
@@ -118,7 +159,8 @@ class RecordStore(RedisStore, Generic[RecordT]):
         key = self.key(self.kind, record.id)  # type: ignore[attr-defined]
         fields = record.model_dump(exclude={"id"})
         if only_if_new:
-            return create_hash_once(self.client, key, fields)
+            pairs = [item for pair in fields.items() for item in pair]
+            return bool(self.client.eval(CREATE_HASH_ONCE, 1, key, *pairs))
         self.client.hset(key, mapping=fields)
         return True
 
@@ -130,6 +172,13 @@ class RecordStore(RedisStore, Generic[RecordT]):
         fields = self.client.hgetall(self.key(self.kind, record_id))
         return self.model(id=record_id, **fields) if fields else None
 
+    def found(self, record_id: str) -> RecordT:
+        """The record ``record_id``; ``NotFound`` when there is none."""
+        record = self.get(record_id)
+        if record is None:
+            raise NotFound(f"{self.kind} {record_id!r} not found{self.gone}", field="id")
+        return record
+
     def same_request(self, earlier: RecordT, record: RecordT) -> bool:
         """Whether ``earlier``, found under ``record``'s id, answers the same request."""
         return earlier == record
@@ -139,20 +188,13 @@ StoreT = TypeVar("StoreT", bound=RedisStore)
 
 
 class StoreProvider(Redis, Generic[StoreT]):
-    """Injects one shared ``store_cls`` instance over nameko-redis's client.
+    """Injects one shared ``store_cls`` instance over nameko-redis's client (configured
+    as Nameko users expect: ``REDIS_URIS[key]``, ``key`` defaulting to the service's name).
 
-    A subclass of ``nameko_redis.Redis``, so the connection is configured the way
-    Nameko users expect: ``setup`` reads the URL from ``REDIS_URIS[key]`` (``key``
-    defaults to the service's name) and ``start`` builds the client with
-    ``options`` (``CLIENT_OPTIONS`` unless overridden: decoded strings, bounded
-    socket and connect timeouts). Each connection names itself after ``key``
-    (``CLIENT LIST`` shows which service holds it) unless ``client_name`` is given.
-
-    What this adds to nameko-redis: the store wrapper (key prefix, the service's
-    vocabulary) is what workers get, and stop/kill close the connection pool.
-    A Redis outage becomes the typed ``ServiceUnavailable`` in
-    ``service_runtime.entrypoints`` (the RPC entrypoint), which sees every command
-    a worker ran, pipelines included.
+    It adds the store wrapper, bounded socket waits (``CLIENT_OPTIONS``), a connection
+    name (``CLIENT LIST`` shows which service holds it), and closing the pool on stop.
+    A storage failure becomes its typed error in the RPC entrypoint, which sees every
+    command a worker ran, pipelines included.
     """
 
     def __init__(self, store_cls: type[StoreT], key: str | None = None, **options: Any) -> None:

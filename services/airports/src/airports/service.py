@@ -5,7 +5,6 @@ from __future__ import annotations
 from airports.store import AirportStore
 from contracts.airports import SERVICE_NAME, v2
 from contracts.airports.v1 import CreateAirport, GetAirport
-from contracts.errors import NotFound
 from contracts.validation import validate
 from service_runtime.chassis import RpcService
 from service_runtime.entrypoints import rpc
@@ -28,7 +27,4 @@ class AirportsService(RpcService, store=AirportStore):
     @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetAirport, {"id": id})
-        airport = self.store.get(args.id)
-        if airport is None:
-            raise NotFound(f"airport {args.id!r} not found", field="id")
-        return airport.model_dump()
+        return self.store.found(args.id).model_dump()

@@ -70,10 +70,6 @@ class TrustedProxies:
         self.resolved: set[Address] = set()
         self.next_lookup = -math.inf
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> TrustedProxies:
-        return cls(TRUSTED_PROXIES.read(config))
-
     def trust(self, peer: str) -> bool:
         try:
             address = ipaddress.ip_address(peer)

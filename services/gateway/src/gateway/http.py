@@ -2,17 +2,10 @@
 
 The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framing,
 ``Host``, each client's connections and streams. What stays here needs the application:
-
-* ``JsonWebServer.get_wsgi_app`` (nameko's seam for WSGI middleware) puts the client
-  as the edge saw it into the request (``client_address``) and serves ``JsonWsgiApp``;
-* ``JsonWsgiApp`` gives every response its ``X-Request-Id`` (the id every RPC call and
-  log line of the request carries) and ``Cache-Control``, checks ``Origin``
-  (``cross_site``) and answers an
-  unknown path or a wrong method from the error table instead of Werkzeug's HTML;
-* ``JsonHttpEntrypoint`` (``@http(Route(...))``) serves one ``Route``, the one place a
-  route is declared (``gateway.openapi`` documents it from there); it answers errors
-  from the table (``response_from_exception``, as nameko-examples does) and treats
-  every listed error as expected, so nameko logs it as a warning, not as a crash.
+the client as the edge saw it (``client_address``, through ``get_wsgi_app``, nameko's
+seam for WSGI middleware), the ``X-Request-Id`` every RPC call and log line of the
+request carries, the ``Origin`` check (``cross_site``), and JSON errors from the one
+table (``gateway.errors``) instead of Werkzeug's HTML.
 """
 
 from __future__ import annotations
@@ -31,7 +24,7 @@ from werkzeug.wrappers import Request, Response
 from contracts.errors import ServiceError
 from contracts.interface import RpcMethod
 from gateway.bodies import JSON_MEDIA_TYPE, parse_body
-from gateway.client_address import BehindTrustedProxies, TrustedProxies
+from gateway.client_address import TRUSTED_PROXIES, BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from gateway.metrics import HTTP_ERRORS
@@ -82,7 +75,7 @@ class JsonWsgiApp(WsgiApp):
 
 class JsonWebServer(WebServer):
     def get_wsgi_app(self) -> BehindTrustedProxies:
-        proxies = TrustedProxies.from_config(self.container.config)
+        proxies = TrustedProxies(TRUSTED_PROXIES.read(self.container.config))
         return BehindTrustedProxies(JsonWsgiApp(self), proxies)
 
     def context_data_from_headers(self, request: Request) -> dict[str, str]:
@@ -120,7 +113,8 @@ class Route:
 
 class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
     """``@http(route)``: every error the table maps (and Werkzeug's 4xx) is expected, so
-    nameko logs it as a warning instead of a crash."""
+    nameko logs it as a warning instead of a crash; errors answer from the table
+    (``response_from_exception``, as nameko-examples does)."""
 
     server = JsonWebServer()
 

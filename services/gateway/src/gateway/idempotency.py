@@ -3,15 +3,13 @@
 A request with the header is answered once; a retry with the same key and the same
 body gets the first answer again (status, body, ``Location``), marked
 ``Idempotent-Replayed: true``; the same key with another body is
-``IDEMPOTENCY_KEY_REUSED`` (422). Keys are remembered for
-``IDEMPOTENCY_KEY_TTL_SECONDS`` (default 24 h).
+``IDEMPOTENCY_KEY_REUSED`` (422).
 
 Two layers, because the gateway alone cannot see what happened behind a lost reply:
 
 * the gateway remembers each key's answer (``IdempotencyStore``) and replays it;
-* the key also goes to the service with the call (context data), whose store derives
-  the record's id from it and writes only if that id is free
-  (``service_runtime.idempotency``). Racing retries, a retry after a 504 and RabbitMQ
+* the key also goes to the service with the call, whose store creates the record once
+  per key (``service_runtime.store``). Racing retries, a retry after a 504 and RabbitMQ
   redelivering a call whose instance died therefore all end at the same single record.
 
 Only successful answers are remembered: after a 503/504 the retry runs again (and
@@ -37,12 +35,17 @@ from typing import Any
 from pydantic import BaseModel
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import IdempotencyKeyReused, InvalidArgument, ServiceUnavailable
+from contracts.errors import IdempotencyKeyReused, InvalidArgument
 from gateway.errors import json_response
-from service_runtime.entrypoints import STORAGE_FULL, STORAGE_OUTAGES
-from service_runtime.idempotency import IDEMPOTENCY_KEY_CONTEXT
 from service_runtime.settings import Setting
-from service_runtime.store import RedisStore, StoreProvider
+from service_runtime.store import (
+    IDEMPOTENCY_KEY_CONTEXT,
+    STORAGE_FULL,
+    STORAGE_OUTAGES,
+    RedisStore,
+    StoreProvider,
+    storage_error,
+)
 
 IDEMPOTENCY_KEY_TTL = Setting(
     "IDEMPOTENCY_KEY_TTL_SECONDS",
@@ -75,8 +78,8 @@ class IdempotencyStore(RedisStore):
     def recall(self, route: str, key: str) -> StoredAnswer | None:
         try:
             raw = self.client.get(self._answer_key(route, key))
-        except STORAGE_OUTAGES:
-            raise ServiceUnavailable("gateway: idempotency storage unavailable") from None
+        except STORAGE_OUTAGES as exc:
+            raise storage_error(exc, "gateway: idempotency storage") from None
         return None if raw is None else StoredAnswer(**json.loads(raw))
 
     def remember(self, route: str, key: str, answer: StoredAnswer) -> None:

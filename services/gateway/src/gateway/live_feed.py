@@ -13,11 +13,8 @@ nothing after its request, so its socket turning readable means it closed (or
 reset) the connection, and a small green thread waiting for exactly that ends the
 stream at once, with one INFO line. Heartbeat comments go out whenever the queue
 stays quiet, so a peer that vanished without a word fails a write (or a proxy's
-idle timer is kept from closing the stream).
-
-Config: ``MAX_STREAM_SUBSCRIBERS`` (default 100; one more gets 503),
-``STREAM_HEARTBEAT_SECONDS`` (default 15). Each client's own share of streams is capped
-by the edge, which counts its connections (``EDGE_MAX_STREAMS_PER_CLIENT``).
+idle timer is kept from closing the stream). Each client's own share of streams is
+capped by the edge, which counts its connections (``EDGE_MAX_STREAMS_PER_CLIENT``).
 """
 
 from __future__ import annotations
@@ -78,14 +75,6 @@ class Subscription:
         self.queue: LightQueue = LightQueue(SUBSCRIBER_BACKLOG)
         self.closed = False
         self.hung_up = False
-
-    def offer(self, event: str) -> bool:
-        """Queue ``event``; False when the subscriber is too far behind to keep."""
-        try:
-            self.queue.put_nowait(event)
-        except Full:
-            return False
-        return True
 
     def close(self) -> None:
         self.closed = True
@@ -156,7 +145,9 @@ class MessageHub:
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         event = encode_event(name, payload)
         for subscription in list(self.subscriptions):
-            if not subscription.offer(event):
+            try:
+                subscription.queue.put_nowait(event)
+            except Full:  # too far behind to keep
                 self.unsubscribe(subscription)
 
     def close_all(self) -> None:

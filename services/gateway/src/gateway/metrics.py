@@ -37,10 +37,6 @@ REDIS_UP = Gauge(
 class GatewayMetrics(CallObserver):
     """``CallObserver`` plus, for HTTP routes, the request by route and status."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: dict[tuple[str, str, int], Any] = {}  # histogram children
-
     def record(
         self, worker_ctx: Any, elapsed: float, result: Any, error: BaseException | None
     ) -> None:
@@ -49,10 +45,8 @@ class GatewayMetrics(CallObserver):
         if not isinstance(entrypoint, HttpRequestHandler):
             return  # the live feed's event handler
         # ``result`` is the response the client got (``JsonHttpEntrypoint.handle_result``).
-        series = (entrypoint.method, entrypoint.url, result.status_code)
-        requests = self.requests.get(series)
-        if requests is None:
-            requests = self.requests[series] = HTTP_REQUEST_SECONDS.labels(*series)
-        requests.observe(elapsed)
+        HTTP_REQUEST_SECONDS.labels(entrypoint.method, entrypoint.url, result.status_code).observe(
+            elapsed
+        )
         if error is not None:
             HTTP_ERRORS.labels(result.json["error"]).inc()

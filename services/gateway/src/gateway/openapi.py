@@ -128,23 +128,16 @@ def parameters(
     route: Route, function: Callable[..., Any], schemas: SchemaRegistry
 ) -> list[dict[str, Any]]:
     annotations = get_type_hints(function, include_extras=True)
+    path = {name: annotations[name] for name in PATH_PARAMETER.findall(route.rule)}
     found = [
         {
             "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schemas.schema(annotations[name], "validation"),
-        }
-        for name in PATH_PARAMETER.findall(route.rule)
-    ]
-    found += [
-        {
-            "name": name,
-            "in": "query",
-            "required": False,
+            "in": where,
+            "required": where == "path",
             "schema": schemas.schema(kind, "validation"),
         }
-        for name, kind in route.query.items()
+        for where, declared in (("path", path), ("query", route.query))
+        for name, kind in declared.items()
     ]
     if route.idempotent:
         found.append(

@@ -1,10 +1,8 @@
 """Rate limit of ``POST /messages`` per client address: a token bucket in Redis.
 
-Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens (default 10)
-that refills continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``
-(default 10 s): a burst of 10, then one message a second. A post without a token is
-``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
-``MESSAGE_RATE_LIMIT_ENABLED=false`` turns it off (tests that post many messages).
+Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens that refills
+continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``. A post without a
+token is ``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
 
 The client address is the one the edge saw (``request.remote_addr``, believed from
 ``TRUSTED_PROXIES`` only: ``gateway.client_address``); it is never shown in an answer.
@@ -22,11 +20,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request
 
-from contracts.errors import ServiceUnavailable, StorageFull
 from gateway.errors import RateLimited
-from service_runtime.entrypoints import STORAGE_FULL, STORAGE_OUTAGES
 from service_runtime.settings import Setting, boolean
-from service_runtime.store import RedisStore, StoreProvider
+from service_runtime.store import (
+    STORAGE_FULL,
+    STORAGE_OUTAGES,
+    RedisStore,
+    StoreProvider,
+    storage_error,
+)
 
 RATE_LIMIT_ENABLED = Setting(
     "MESSAGE_RATE_LIMIT_ENABLED", boolean, True, "rate-limit POST /messages per client address"
@@ -72,10 +74,8 @@ class RateLimitStore(RedisStore):
         key = self.key("ratelimit", "messages", address)
         try:
             allowed, wait_ms = self.client.eval(TAKE_TOKEN, 1, key, capacity, repr(per_ms))
-        except STORAGE_OUTAGES:
-            raise ServiceUnavailable("gateway: rate-limit storage unavailable") from None
-        except STORAGE_FULL:
-            raise StorageFull("gateway: rate-limit storage is full") from None
+        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
+            raise storage_error(exc, "gateway: rate-limit storage") from None
         return 0.0 if allowed else wait_ms / 1000
 
 

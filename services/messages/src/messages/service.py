@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from nameko.events import EventDispatcher
 
-from contracts.errors import NotFound
 from contracts.messages import SERVICE_NAME
 from contracts.messages.v1 import (
     DEFAULT_PAGE_SIZE,
@@ -40,10 +39,7 @@ class MessagesService(RpcService, store=MessageStore):
     @rpc
     def get_message(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetMessage, {"id": id})
-        message = self.store.get(args.id)
-        if message is None:
-            raise NotFound(f"message {args.id!r} not found (expired or never existed)", field="id")
-        return message.model_dump()
+        return self.store.found(args.id).model_dump()
 
     @rpc
     def get_all_messages(self, limit: int = DEFAULT_PAGE_SIZE) -> list[dict]:

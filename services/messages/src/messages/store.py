@@ -48,6 +48,7 @@ def now_ms() -> int:
 
 class MessageStore(RecordStore[Message]):
     service, kind, model = SERVICE_NAME, "message", Message
+    gone = " (expired or never existed)"
 
     @property
     def ttl_ms(self) -> int:

@@ -40,10 +40,7 @@ class TripsService(RpcService, store=TripStore):
     @rpc
     def get(self, id: str) -> dict:  # noqa: A002 - the RPC argument name is the contract
         args = validate(GetTrip, {"id": id})
-        trip = self.store.get(args.id)
-        if trip is None:
-            raise NotFound(f"trip {args.id!r} not found", field="id")
-        return trip.model_dump()
+        return self.store.found(args.id).model_dump()
 
     def _create(self, airport_from: str, airport_to: str) -> Trip:
         args = validate(CreateTrip, {"airport_from": airport_from, "airport_to": airport_to})

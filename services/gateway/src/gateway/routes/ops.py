@@ -1,6 +1,4 @@
-"""What operators ask: ``/health`` (the process serves), ``/ready`` (every service answers
-a ping, and the gateway's own Redis answers) and ``/metrics`` (everything this process
-measures, in Prometheus text format).
+"""What operators ask: ``/health``, ``/ready`` and ``/metrics``.
 
 The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
 class declares: a route that starts calling a new service makes readiness wait
@@ -23,10 +21,9 @@ from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.metrics import LIVE_FEED_SUBSCRIBERS, REDIS_UP
-from service_runtime.entrypoints import STORAGE_OUTAGES
 from service_runtime.rpc import TimedRpcProxy
 from service_runtime.settings import Setting
-from service_runtime.store import RedisStore
+from service_runtime.store import STORAGE_OUTAGES, RedisStore
 
 READINESS_TIMEOUT = Setting(
     "READINESS_TIMEOUT_SECONDS",
