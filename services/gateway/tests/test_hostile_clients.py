@@ -334,7 +334,10 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(start, edge):
     start(GatewayService)
     request = request_bytes("POST", "/messages", JSON, "Content-Length: 1000000")
 
-    [response] = exchange(edge().port, request + b"x" * 4096)
+    # Not a byte of the body sent: the answer cannot have waited for it. (Body bytes
+    # sent after the edge's answer and close could reset the connection before the
+    # answer was read: "no response" once on a loaded machine.)
+    [response] = exchange(edge().port, request)
 
     assert_refused(response, 413, "BODY_TOO_LARGE")
 
