@@ -7,7 +7,6 @@ from http_assertions import assert_error
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from contracts.airports.v1 import AIRPORT_NAME_MAX_LENGTH
-from gateway.cross_site import OriginRule
 from service_testing.waiting import wait_until
 
 # What the services mint (uuid4().hex): an id echoed from elsewhere would not match.
@@ -203,22 +202,3 @@ def test_a_missing_or_unacceptable_request_id_is_replaced(api):
 
     assert MINTED_ID.fullmatch(generated)
     assert replaced.headers["X-Request-Id"] not in ("", "bad id\twith spaces")
-
-
-def test_a_bug_before_the_worker_is_json_500_logged_with_its_traceback(api, caplog, monkeypatch):
-    # eventlet's own log is off (gateway.http: its access line cost 4 % of the CPU per
-    # request), its tracebacks with it: the error table answers and logs such a bug.
-    def broken(self, request):
-        raise RuntimeError("broken on purpose")
-
-    monkeypatch.setattr(OriginRule, "check", broken)
-    caplog.set_level("INFO")
-
-    assert_error(api.get("/health"), 500, "INTERNAL_ERROR")
-    logged = [
-        r
-        for r in caplog.records
-        if r.exc_info and "broken on purpose" in r.getMessage() + str(r.exc_info[1])
-    ]
-    assert logged, [r.getMessage() for r in caplog.records]
-    assert not [r for r in caplog.records if '"GET /health HTTP/1.1"' in r.getMessage()]

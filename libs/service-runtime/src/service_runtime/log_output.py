@@ -1,9 +1,10 @@
 """Log output in batches: one write per batch of lines instead of one per line.
 
-Every service logs a line per call (``service_runtime.calls``). ``logging.StreamHandler``
-writes and flushes each record on its own: a system call per line, and under eventlet a
-blocking one, so the whole process (every green thread) waits on it; profiled under load
-it was the largest single cost of the gateway (about a sixth of its CPU).
+Every service logs a line per call (``service_runtime.calls``) and the gateway an access line
+per request. ``logging.StreamHandler`` writes and flushes each record on its
+own: a system call per line, and under eventlet a blocking one, so the whole
+process (every green thread) waits on it; profiled under load it was the
+largest single cost of the gateway (about a sixth of its CPU).
 
 ``BatchedStreamHandler`` formats each record at once (so a line says what was
 true when it was logged) and writes what has gathered when the batch is full,

@@ -22,13 +22,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlet import wsgi
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from nameko.web.server import WebServer, WsgiApp
 from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from contracts.errors import ServiceError
 from contracts.interface import RpcMethod
 from gateway.bodies import JSON_MEDIA_TYPE, parse_body
 from gateway.client_address import BehindTrustedProxies, TrustedProxies
@@ -69,10 +69,8 @@ class JsonWsgiApp(WsgiApp):
             self.origin_rule.check(request)
             provider, request.path_values = self.url_map.bind_to_environ(environ).match()
             response = provider.handle_request(request)
-        except Exception as exc:  # noqa: BLE001 - the table answers (and logs) any error
+        except (HTTPException, ServiceError) as exc:
             # Refused before a worker (unknown path, wrong method, Origin): counted here.
-            # Anything else is a bug: logged with its traceback by the table, since
-            # eventlet's own error log is off with its access log (below).
             response = response_from_exception(exc)
             HTTP_ERRORS.labels(response.json["error"]).inc()
         response.headers[REQUEST_ID_HEADER] = request_id
@@ -83,18 +81,6 @@ class JsonWsgiApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
-    def get_wsgi_server(
-        self, sock: Any, wsgi_app: Any, protocol: Any = HttpOnlyProtocol, debug: bool = False
-    ) -> wsgi.Server:
-        # nameko's server without eventlet's access line: the edge logs every request
-        # and the call line (service_runtime.calls) every routed one, with its request
-        # id. The line cost 4 % of the services' CPU per request: A/B of 3 rounds,
-        # cold reads at 1 connection 3376 against 3519 us (p50 0.92x), POST /airport
-        # at 50 connections 3367 against 3492 us (req/s 1.06x).
-        return wsgi.Server(
-            sock, sock.getsockname(), wsgi_app, protocol=protocol, debug=debug, log_output=False
-        )
-
     def get_wsgi_app(self) -> BehindTrustedProxies:
         proxies = TrustedProxies.from_config(self.container.config)
         return BehindTrustedProxies(JsonWsgiApp(self), proxies)
