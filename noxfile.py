@@ -377,10 +377,12 @@ def integration(session: nox.Session) -> None:
         "no:pact",
         "-p",
         "no:pytest_nameko",
-        # Two workers, whole modules each (conftest.py: the modules that create Docker
-        # networks share one worker, or one's `compose up` opens the other's networks).
+        # Two workers, whole modules each (what must not overlap takes
+        # integration_tests.compose.networks_lock).
         "-n",
         "2",
+        "--dist",
+        "loadfile",
         # image builds and `compose up --build` run inside the first tests that need them
         per_test_timeout(900),
         *session.posargs,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from integration_tests.compose import ComposeStack
+from integration_tests.compose import ComposeStack, networks_lock
 
 # Run inside the container: python -c ATTEMPTS '<json list of [name, kind, args...]>'.
 ATTEMPTS = r"""
@@ -91,9 +91,10 @@ print(json.dumps(answers))
 
 def attempts_from(stack: ComposeStack, service: str, attempts: list[list]) -> dict[str, str]:
     """Run ``attempts`` ([name, kind, args...]) in ``service``'s container: name -> answer."""
-    ran = stack.compose_command(
-        *("exec", "-T", service, "python", "-c", ATTEMPTS, json.dumps(attempts)),
-        capture_output=True,
-        text=True,
-    )
+    with networks_lock():  # no network is created meanwhile (compose.NETWORKS_LOCK)
+        ran = stack.compose_command(
+            *("exec", "-T", service, "python", "-c", ATTEMPTS, json.dumps(attempts)),
+            capture_output=True,
+            text=True,
+        )
     return json.loads(ran.stdout.strip().splitlines()[-1])

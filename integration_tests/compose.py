@@ -5,14 +5,17 @@ happened."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker
 import pytest
@@ -24,10 +27,27 @@ from service_testing.services import REPO_ROOT
 from tools.credentials import DEFAULT_DIRECTORY as CREDENTIALS
 from tools.credentials import generate
 
+# Docker 20.10 deletes and re-inserts FORWARD's jump to its isolation chain each time
+# it creates a network (strace of `docker network create`): for that instant a packet
+# between two networks skips isolation. Beside another xdist worker's `compose up`, the
+# break-in test once reached another service's Redis by address. So whatever creates a
+# network, and every break-in attempt, holds this lock: never at once in one run.
+NETWORKS_LOCK = Path(tempfile.gettempdir()) / "travel-integration-networks.lock"
 UP_ATTEMPTS = 3
 # Every compose command is bounded (a build included): a hung engine fails the test
 # instead of blocking the run.
 COMPOSE_COMMAND_SECONDS = 600
+
+
+@contextmanager
+def networks_lock() -> Iterator[None]:
+    """Held while networks are created, or while a test relies on their isolation."""
+    with NETWORKS_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -39,9 +59,11 @@ class ComposeStack:
     def compose_command(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         kwargs.setdefault("timeout", COMPOSE_COMMAND_SECONDS)
         kwargs.setdefault("check", True)
-        return subprocess.run(
-            [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, **kwargs
-        )
+        creates_networks = args[0] in ("up", "create", "run")
+        with networks_lock() if creates_networks else nullcontext():
+            return subprocess.run(
+                [*self.compose.compose_command_property, *args], cwd=REPO_ROOT, **kwargs
+            )
 
     def up(self, report: Callable[[str], None], *options: str, attempts: int = UP_ATTEMPTS) -> None:
         """``up --detach --wait [options]``, tried up to ``attempts`` times; each failed

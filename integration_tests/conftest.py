@@ -24,7 +24,6 @@ import pytest  # noqa: E402
 from integration_tests.brokers import Brokers, brokers_for, choose_mode  # noqa: E402
 from integration_tests.processes import IntegrationLauncher  # noqa: E402
 from service_testing.isolation import IsolatedEnvironment, isolated_environment  # noqa: E402
-from service_testing.xdist_scopes import modules_together  # noqa: E402
 
 # testcontainers' RabbitMQ readiness check connects with pika until the broker
 # answers; each refused attempt is logged as an ERROR that means nothing.
@@ -40,20 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
     except RuntimeError as no_docker_in_ci:
         raise pytest.UsageError(str(no_docker_in_ci)) from None
     config.stash[MEASUREMENTS] = []
-
-
-# Modules that create Docker networks (compose projects, testcontainers' Network).
-# Docker 20.10 deletes and re-inserts FORWARD's jump to its isolation chain each time a
-# network is created: for that instant a packet between two networks skips isolation.
-# On two xdist workers, one worker's `compose up` opened that window while the other's
-# break-in test tried another service's Redis by address, and got in. So these modules
-# share one worker, one after another; any other module runs on either.
-pytest_xdist_make_scheduler = modules_together(
-    {
-        module: "creates-networks"
-        for module in ("test_compose_stack", "test_persistence", "test_version_coexistence")
-    }
-)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

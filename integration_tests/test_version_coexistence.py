@@ -32,6 +32,7 @@ from integration_tests.brokers import (
     REDIS_IMAGE,
     rpc_consumers,
 )
+from integration_tests.compose import networks_lock
 from integration_tests.images import release_tree, service_image
 from service_testing.services import REPO_ROOT
 from service_testing.waiting import wait_until
@@ -95,7 +96,8 @@ def deployment(integration_mode: str, tmp_path) -> Iterator[Deployment]:
         for service in ("airports", "gateway")
     }
     with ExitStack() as stack:
-        network = stack.enter_context(Network())
+        with networks_lock():  # compose.NETWORKS_LOCK
+            network = stack.enter_context(Network())
         rabbit = stack.enter_context(
             RabbitMqContainer(RABBITMQ_IMAGE, network=network, network_aliases=["rabbitmq"])
         )
