@@ -43,6 +43,19 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 
+# `nox` alone (the README's test command) runs PARALLEL_SESSIONS sessions at a time, each
+# printed whole when it ends: most of them wait on brokers, containers and sockets more
+# than on the CPU. `integration` runs alone (its isolation checks must not see another
+# session's Docker networks come and go). Naming sessions (`nox -s tests-gateway`) runs
+# them one after another with their output live.
+PARALLEL_SESSIONS = 3
+SELECTING_OPTIONS = ("-s", "--session", "--sessions", "-e", "-k", "--keywords", "-t", "--tags")
+if "NOXSESSION" not in os.environ and not any(
+    argument.split("=", 1)[0] in SELECTING_OPTIONS for argument in sys.argv[1:]
+):
+    nox.options.parallel = PARALLEL_SESSIONS
+    nox.options.allow_parallel = True
+
 PYTHON = "3.11"
 CONSTRAINTS = ("-c", "constraints.txt")
 SHARED = ("-e", "./contracts", "-e", "./libs/service-runtime")
@@ -134,6 +147,50 @@ def editable(*services: str) -> list[str]:
     for service in services:
         args += ["-e", f"./services/{service}"]
     return args
+
+
+# --- sessions, longest first ----------------------------------------------------------
+# `nox` starts sessions in the order they are defined, PARALLEL_SESSIONS at a time: the
+# longest (the swarm) first, so the rest run beside it.
+
+SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
+
+
+@nox.session(python=PYTHON)
+def swarm(session: nox.Session) -> None:
+    """deploy/swarm/stack.yaml on a real three-machine Docker Swarm: deploy and use, scale,
+    rolling upgrade and machine loss under load, everything down at the end.
+
+    Needs a Docker engine and a tool that provides the machines, named by SWARM_NODES_TOOL
+    (its interface: deploy/swarm/tests/swarm.py). The swarm exists only while the session runs.
+    """
+    tool = os.environ.get(SWARM_NODES_TOOL, "")
+    if not Path(tool).is_file():
+        message = (
+            f"the swarm session needs {SWARM_NODES_TOOL}=<a multi-machine swarm tool: "
+            "up N | load IMAGE... | crash I | down>, e.g. "
+            f"{SWARM_NODES_TOOL}=/path/to/swarm-nodes.sh nox -s swarm"
+        )
+        if running_in_ci():
+            session.error(message)
+        session.skip(message)
+    # contract-testing: integration_tests.images rebuilds the released airports 1.0.0.
+    session.install(
+        *CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, "pytest", "requests", "testcontainers"
+    )
+    # `python -m`: the checkout's root on sys.path, for integration_tests.images.
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "deploy/swarm/tests",
+        "-p",
+        "no:pact",
+        "-p",
+        "no:pytest_nameko",
+        per_test_timeout(1500),
+        *session.posargs,
+    )
 
 
 def service_tests(service: str) -> None:
@@ -357,7 +414,7 @@ def down(session: nox.Session) -> None:
         session.error(str(missing))
 
 
-@nox.session(python=PYTHON)
+@nox.session(python=PYTHON, allow_parallel=False)
 def integration(session: nox.Session) -> None:
     """Services as separate processes and containers against real brokers (docs/operations.md)."""
     integration_needs(session)
@@ -433,9 +490,6 @@ def alerts(session: nox.Session) -> None:
     session.run("pytest", "deploy/prometheus/tests", per_test_timeout(300), *session.posargs)
 
 
-SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
-
-
 @nox.session(python=PYTHON)
 def manifests(session: nox.Session) -> None:
     """deploy/ offline: the Kubernetes manifests against the API schemas (kubernetes-validate)
@@ -444,41 +498,4 @@ def manifests(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, *SHARED, *TESTING, "kubernetes-validate", "pytest")
     session.run(
         "pytest", "deploy/tests", "-p", "no:pytest_nameko", per_test_timeout(120), *session.posargs
-    )
-
-
-@nox.session(python=PYTHON)
-def swarm(session: nox.Session) -> None:
-    """deploy/swarm/stack.yaml on a real three-machine Docker Swarm: deploy and use, scale,
-    rolling upgrade and machine loss under load, everything down at the end.
-
-    Needs a Docker engine and a tool that provides the machines, named by SWARM_NODES_TOOL
-    (its interface: deploy/swarm/tests/swarm.py). The swarm exists only while the session runs.
-    """
-    tool = os.environ.get(SWARM_NODES_TOOL, "")
-    if not Path(tool).is_file():
-        message = (
-            f"the swarm session needs {SWARM_NODES_TOOL}=<a multi-machine swarm tool: "
-            "up N | load IMAGE... | crash I | down>, e.g. "
-            f"{SWARM_NODES_TOOL}=/path/to/swarm-nodes.sh nox -s swarm"
-        )
-        if running_in_ci():
-            session.error(message)
-        session.skip(message)
-    # contract-testing: integration_tests.images rebuilds the released airports 1.0.0.
-    session.install(
-        *CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, "pytest", "requests", "testcontainers"
-    )
-    # `python -m`: the checkout's root on sys.path, for integration_tests.images.
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "deploy/swarm/tests",
-        "-p",
-        "no:pact",
-        "-p",
-        "no:pytest_nameko",
-        per_test_timeout(1500),
-        *session.posargs,
     )

@@ -11,28 +11,31 @@ import re
 import sys
 import time
 
-STARTED = re.compile(r"^nox > Running session (\S+)")
+# `nox` runs sessions side by side and prints each one's output whole when it ends: a
+# session starts at its "Starting session" line (or, one at a time, "Running session").
+STARTED = re.compile(r"^(?:Starting session (\S+)\.\.\.|nox > Running session (\S+))")
 ENDED = re.compile(r"^nox > Session (\S+) (was successful|failed|aborted|was skipped)")
 
 
 def main() -> None:
     begun = time.monotonic()
     starts: dict[str, float] = {}
-    rows: list[tuple[str, str, float]] = []
+    rows: list[tuple[str, str, float, float]] = []
     for line in sys.stdin:
         sys.stdout.write(line)
         sys.stdout.flush()
         now = time.monotonic()
         if started := STARTED.match(line):
-            starts[started.group(1)] = now
+            starts.setdefault(started.group(1) or started.group(2), now)
         elif ended := ENDED.match(line):
             name, outcome = ended.groups()
-            rows.append((name, outcome.removeprefix("was "), now - starts.pop(name, now)))
+            started_at = starts.pop(name, now)
+            rows.append((name, outcome.removeprefix("was "), started_at - begun, now - started_at))
     total = time.monotonic() - begun
-    print(f"\n{'session':<20} {'result':<12} {'seconds':>8}")
-    for name, outcome, seconds in rows:
-        print(f"{name:<20} {outcome:<12} {seconds:8.1f}")
-    print(f"{'nox in all':<20} {'':<12} {total:8.1f}")
+    print(f"\n{'session':<20} {'result':<12} {'started at':>10} {'seconds':>8}")
+    for name, outcome, started_at, seconds in rows:
+        print(f"{name:<20} {outcome:<12} {started_at:10.1f} {seconds:8.1f}")
+    print(f"{'nox in all':<20} {'':<12} {'':>10} {total:8.1f}")
 
 
 if __name__ == "__main__":
