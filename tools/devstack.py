@@ -23,6 +23,7 @@ complete whichever process serves it.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import hashlib
 import os
 import shutil
@@ -85,11 +86,21 @@ def install_inputs_digest(service: str) -> str:
 def ensure_venv(service: str) -> Path:
     """`.venvs/<service>` with the service installed; reinstalls only when inputs changed."""
     venv = VENVS / service
+    VENVS.mkdir(exist_ok=True)
+    # One installer at a time per venv: two stacks starting at once on one checkout (a test
+    # and the bench, say) would otherwise install into the same venv and corrupt it.
+    with (VENVS / f"{service}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        install_once(service, venv)
+    return venv
+
+
+def install_once(service: str, venv: Path) -> None:
     python = venv / "bin" / "python"
     stamp = venv / ".installed"
     digest = install_inputs_digest(service)
     if python.exists() and stamp.exists() and stamp.read_text() == digest:
-        return venv
+        return
     packages = [*SHARED_PACKAGES, f"services/{service}"]
     editable = [arg for package in packages for arg in ("-e", str(ROOT / package))]
     uv = shutil.which("uv")
@@ -102,7 +113,6 @@ def ensure_venv(service: str) -> Path:
         install = [str(python), "-m", "pip", "install", "-q"]
     run_checked([*install, "-c", str(ROOT / "constraints.txt"), *editable])
     stamp.write_text(digest)
-    return venv
 
 
 def run_checked(command: Sequence[str]) -> None:
