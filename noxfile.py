@@ -151,7 +151,7 @@ def editable(*services: str) -> list[str]:
 
 # --- sessions, longest first ----------------------------------------------------------
 # `nox` starts sessions in the order they are defined, PARALLEL_SESSIONS at a time: the
-# longest (the swarm) first, so the rest run beside it.
+# longest (the swarm, then the devstack) first, so the rest run beside them.
 
 SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
 
@@ -191,6 +191,18 @@ def swarm(session: nox.Session) -> None:
         per_test_timeout(1500),
         *session.posargs,
     )
+
+
+@nox.session(python=PYTHON)
+def devstack(session: nox.Session) -> None:
+    """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
+    require_test_brokers(session)
+    # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "nox")
+    # a cold start creates a venv per service; the fresh-clone test runs a whole session
+    # Two workers (tools/tests/conftest.py: which modules share one): the fresh clone's
+    # install and a broker container's boot are mostly waiting.
+    session.run("pytest", "tools/tests", "-n", "2", per_test_timeout(1200), *session.posargs)
 
 
 def service_tests(service: str) -> None:
@@ -334,18 +346,6 @@ def lint(session: nox.Session) -> None:
     session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-
-
-@nox.session(python=PYTHON)
-def devstack(session: nox.Session) -> None:
-    """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
-    require_test_brokers(session)
-    # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
-    session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "nox")
-    # a cold start creates a venv per service; the fresh-clone test runs a whole session
-    # Two workers (tools/tests/conftest.py: which modules share one): the fresh clone's
-    # install and a broker container's boot are mostly waiting.
-    session.run("pytest", "tools/tests", "-n", "2", per_test_timeout(1200), *session.posargs)
 
 
 # --- benchmarks (benchmarks/README.md) ---------------------------------------------
