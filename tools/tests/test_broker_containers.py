@@ -19,13 +19,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from devstack import ensure_venv
 from isolated_stack import running_stack
 
 from service_testing.broker_containers import LABEL, inspect
 from service_testing.ci import running_in_ci
 from service_testing.ports import free_port
 from service_testing.prerequisites import docker_ready
-from service_testing.services import REPO_ROOT
+from service_testing.services import REPO_ROOT, SERVICES
 
 NOX = Path(sys.executable).parent / "nox"
 BROKER_COMMANDS = ("rabbitmq-server", "rabbitmqctl", "redis-server")
@@ -61,6 +62,11 @@ def machine_without_brokers(tmp_path) -> Iterator[tuple[dict[str, str], list[str
         "GATEWAY_PORT": str(gateway),
     }
     names = [f"travel-rabbitmq-{amqp}", f"travel-redis-{redis}"]
+    # The services' venvs first, with this run's own PATH (uv): what is shown here is the
+    # brokers; four venvs built by pip within the stack's start could outlast its bound on
+    # a busy machine (test_devstack shows a cold start).
+    for service in SERVICES:
+        ensure_venv(service)
     try:
         yield env, names
     finally:

@@ -14,6 +14,7 @@ from gateway.service import GatewayService
 from messages.service import MessagesService
 
 BURST = 3
+REFILL_SECONDS = 3  # with a burst of one: one token back every window
 
 
 @pytest.fixture
@@ -50,7 +51,9 @@ def test_burst_then_429_with_retry_after_until_a_token_is_back(board):
 
 
 def test_one_more_post_is_allowed_once_retry_after_has_passed(board):
-    api = board(MESSAGE_RATE_LIMIT_BURST=1, MESSAGE_RATE_LIMIT_WINDOW_SECONDS=0.5)
+    # A token every REFILL_SECONDS: long enough that the second post is always too soon,
+    # however busy the machine (at 0.5 s a slow machine refilled it in between).
+    api = board(MESSAGE_RATE_LIMIT_BURST=1, MESSAGE_RATE_LIMIT_WINDOW_SECONDS=REFILL_SECONDS)
     assert post(api, "first").status_code == 201
     refused = post(api, "too soon")
     assert_error(refused, 429, "RATE_LIMITED")
