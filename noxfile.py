@@ -199,10 +199,10 @@ def devstack(session: nox.Session) -> None:
     """`nox -s up`'s runner for real: start, walkthrough, SIGTERM, nothing left behind."""
     require_test_brokers(session)
     # nox: the fresh-clone test runs `nox -s contracts` in a clone, with no uv on PATH
-    session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "nox")
+    session.install(*CONSTRAINTS, *SHARED, *TESTING, "pytest", "pytest-xdist", "nox")
     # a cold start creates a venv per service; the fresh-clone test runs a whole session
-    # Two workers (tools/tests/conftest.py: which modules share one): the fresh clone's
-    # install and a broker container's boot are mostly waiting.
+    # Two workers: the fresh clone's install and a broker container's boot are mostly
+    # waiting (the stacks' venvs are installed one at a time: devstack.ensure_venv).
     session.run("pytest", "tools/tests", "-n", "2", per_test_timeout(1200), *session.posargs)
 
 
