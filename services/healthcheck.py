@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
+import threading
+import time
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from container_env import ConfigurationError, environment
 
@@ -34,6 +38,8 @@ PROBE_TIMEOUT_SECONDS = 3.0
 # more every interval, each a Python process. Longer than the timeouts it runs under
 # (the image's HEALTHCHECK, the swarm stack's): by then Docker has counted it as failed.
 DEADLINE_SECONDS = 45
+# How long a broker node's name may take to resolve before the probe leaves that node out.
+NAME_LOOKUP_SECONDS = 2.0
 
 
 # nameko and yaml are imported where used, after the deadline is set: on a busy machine
@@ -56,9 +62,39 @@ def http_health_ok(web_server_address: str, timeout: float) -> bool:
         return response.status == 200
 
 
+def resolvable_nodes(amqp_uri: str, timeout: float = NAME_LOOKUP_SECONDS) -> str:
+    """The nodes of ``amqp_uri`` (kombu's ``;``-separated failover list) whose names
+    resolve within ``timeout``; all of them when none does (the probe then fails itself).
+
+    The name of a lost cluster node can take the resolver 20 s to give up on (seen on a
+    swarm: Docker's DNS forwarding the unknown name upstream), and the probe's proxy
+    starts with the first node for each of its connections: every probe outlasted its
+    timeout and Swarm killed each replica that was serving through another node."""
+    nodes = amqp_uri.split(";")
+    resolved: set[str] = set()
+
+    def lookup(node: str) -> None:
+        try:
+            socket.getaddrinfo(urlsplit(node).hostname, None)
+        except OSError:
+            return
+        resolved.add(node)
+
+    # Daemon threads: one still stuck in the resolver does not hold the probe's exit.
+    threads = [threading.Thread(target=lookup, args=(node,), daemon=True) for node in nodes]
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return ";".join(node for node in nodes if node in resolved) or amqp_uri
+
+
 def rpc_ping_ok(config: dict[str, Any], service: str, timeout: float) -> bool:
+    from nameko.constants import AMQP_URI_CONFIG_KEY
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    config = {**config, AMQP_URI_CONFIG_KEY: resolvable_nodes(config[AMQP_URI_CONFIG_KEY])}
     with ClusterRpcProxy(config, timeout=timeout) as cluster:
         return getattr(cluster, service).ping().get("status") == "ok"
 

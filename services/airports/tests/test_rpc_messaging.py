@@ -3,7 +3,9 @@ through a producer pool found once (``PooledPublisher``), call arguments checked
 against a signature computed once (``SignatureCheckedOnce``)."""
 
 import socket
+from urllib.parse import urlsplit
 
+import eventlet
 import pytest
 from kombu import Exchange, Queue
 from nameko.amqp.publish import UndeliverableMessage, get_connection
@@ -106,6 +108,42 @@ def test_a_producer_whose_publish_failed_is_not_used_again(rabbit_config, queue)
 
     assert received(rabbit_config, queue).payload == {"n": 3}
     assert len(pool.idle) == 1
+
+
+def test_a_failed_publish_drops_the_idle_producers_on_its_node_too(rabbit_config, queue):
+    publisher = PooledPublisher(rabbit_config["AMQP_URI"], exchange=EXCHANGE, use_confirms=True)
+    pool = producer_pool(rabbit_config["AMQP_URI"], True, None, None, publisher.transport_options)
+    with pool.acquire() as first, pool.acquire() as second:  # two at once: two connections
+        first.publish({"n": 1}, exchange=EXCHANGE, routing_key="to.queue")
+        second.publish({"n": 2}, exchange=EXCHANGE, routing_key="to.queue")
+    assert len(pool.idle) == 2
+
+    with pytest.raises(OSError, match="its node is lost"), pool.acquire():
+        raise OSError("its node is lost")
+
+    assert pool.idle == []
+
+
+def test_after_a_publish_on_a_silent_node_is_cut_off_the_next_one_starts_on_the_next_node(
+    rabbit_config, queue
+):
+    # A cluster's lost node, as publishers meet it: a connection that never answers (a
+    # listener that accepts nothing), and a publish cut off by its caller's bound (as
+    # service_runtime.rpc bounds every call's) before kombu would move on by itself.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        reachable = rabbit_config["AMQP_URI"]
+        lost = reachable.replace(f":{urlsplit(reachable).port}/", f":{silent.getsockname()[1]}/")
+        nodes = f"{lost};{reachable}"
+        publisher = PooledPublisher(nodes, exchange=EXCHANGE, use_confirms=True)
+        pool = producer_pool(nodes, True, None, None, publisher.transport_options)
+        pool.connection.connect_timeout = 60  # the silent node holds a publish that long
+        with pytest.raises(eventlet.Timeout), eventlet.Timeout(1):
+            publisher.publish({"n": 1}, routing_key="to.queue")
+
+        with eventlet.Timeout(30):  # far less than the silent node would hold it
+            publisher.publish({"n": 2}, routing_key="to.queue")
+
+    assert received(rabbit_config, queue).payload == {"n": 2}
 
 
 def test_a_call_with_arguments_that_do_not_fit_is_refused(container_factory, service_config):

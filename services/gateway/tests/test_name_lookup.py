@@ -64,3 +64,23 @@ def test_lookups_give_the_system_resolvers_answers(monkeypatch):
     assert socket.getaddrinfo("localhost", 80, type=socket.SOCK_STREAM)
     with pytest.raises(socket.gaierror):
         socket.getaddrinfo("name-that-does-not-exist.invalid", 80)
+
+
+def test_a_lookup_still_unanswered_at_its_bound_gives_up(monkeypatch):
+    # A resolver that answers, but only after far longer than the bound: the caller must
+    # get the resolver's "try again" at the bound, and move on (to the next node).
+    for name in LOOKUPS:
+        monkeypatch.setattr(socket, name, getattr(socket, name))
+    released = NativeEvent()
+
+    def slow_getaddrinfo(host, *args, **kwargs):
+        released.wait(HANG_BOUND_SECONDS)
+        return system_socket.getaddrinfo("localhost", *args, **kwargs)
+
+    lookups = {name: getattr(system_socket, name) for name in LOOKUPS}
+    resolve_names_off_the_hub(SimpleNamespace(**{**lookups, "getaddrinfo": slow_getaddrinfo}), 0.5)
+    try:
+        with pytest.raises(socket.gaierror, match="gave up"):
+            socket.getaddrinfo(VANISHED, 5672)
+    finally:
+        released.set()

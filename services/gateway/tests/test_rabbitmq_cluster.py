@@ -27,6 +27,10 @@ def test_rpc_request_queues_are_of_the_configured_type(
     [reply_queue] = [q for name, q in queues.items() if name.startswith("rpc.reply-")]
     assert reply_queue["type"] == "classic"
     assert reply_queue["arguments"]["x-expires"]
+    # The queues of one connection go with a lost node (service_runtime.connection_queues).
+    [feed_queue] = [q for name, q in queues.items() if name.startswith("evt-messages-")]
+    assert (reply_queue["durable"], feed_queue["durable"]) == (False, False)
+    assert feed_queue["exclusive"]
 
 
 def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):

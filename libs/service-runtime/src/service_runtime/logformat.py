@@ -23,6 +23,7 @@ last ``FLUSH_SECONDS`` of INFO lines.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from contextvars import ContextVar
@@ -103,6 +104,17 @@ class ServiceJsonFormatter(JsonFormatter):
             log_data["status"] = call.status
 
 
+# user:password@ in a URL. Libraries mask the first URL they log, not the others: nameko
+# logged "Error connecting to broker at pyamqp://u:********@rabbitmq1/;pyamqp://u:<the
+# password>@rabbitmq2/..." for an AMQP_URI naming a cluster's nodes.
+URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it masked."""
+    return URL_PASSWORD.sub(r"\1********@", text)
+
+
 FLUSH_SECONDS = 0.2
 BATCH_LINES = 256
 
@@ -128,6 +140,8 @@ class BatchedStreamHandler(logging.StreamHandler):
         except Exception:  # noqa: BLE001 - logging's own policy: report, never raise
             self.handleError(record)
             return
+        if "://" in line:
+            line = without_passwords(line)
         self.pending.append(line)
         if len(self.pending) >= BATCH_LINES or record.levelno >= logging.WARNING:
             self.flush()

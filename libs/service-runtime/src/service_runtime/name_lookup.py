@@ -12,27 +12,50 @@ meanwhile (issue 24 item 7).
 resolver in eventlet's native thread pool (``eventlet.tpool``, its public API for
 blocking calls): a slow lookup only waits its own green thread, and lookups keep
 the system resolver's behaviour (``/etc/hosts``, ``nsswitch.conf``, search domains).
+
+It also bounds them: a lookup still unanswered after ``LOOKUP_TIMEOUT_SECONDS`` fails as
+the resolver's own "try again" (EAI_AGAIN). On a swarm a lost machine's names took 20 s to
+fail (Docker's DNS forwarding them upstream), longer than the callers' bounds (an RPC's
+10 s): a client never got past the lost node to the next one of its list (a RabbitMQ
+node, a Sentinel), and calls timed out long after the others had taken over.
 """
 
 from __future__ import annotations
 
 import functools
 import socket
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
+import eventlet
 from eventlet import patcher, tpool
 from eventlet.green import socket as green_socket
 
 LOOKUPS = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "getnameinfo")
+# Well above a healthy lookup (Docker's DNS answers its own names at once), below the
+# connect bounds of the clients that look names up (5 s).
+LOOKUP_TIMEOUT_SECONDS = 3.0
 
 
-def resolve_names_off_the_hub(system_socket: ModuleType | None = None) -> None:
+def bounded_lookup(lookup: Callable[..., Any], timeout: float, *args: Any, **kwargs: Any) -> Any:
+    """``lookup(*args, **kwargs)`` in the thread pool, given up after ``timeout`` seconds
+    (the pool's thread finishes it in the background)."""
+    gave_up = socket.gaierror(socket.EAI_AGAIN, f"name lookup gave up after {timeout:g} s")
+    with eventlet.Timeout(timeout, gave_up):
+        return tpool.execute(lookup, *args, **kwargs)
+
+
+def resolve_names_off_the_hub(
+    system_socket: ModuleType | None = None, timeout: float = LOOKUP_TIMEOUT_SECONDS
+) -> None:
     """After ``eventlet.monkey_patch()``: every name lookup through ``socket`` (and
     eventlet's green ``create_connection``) runs ``system_socket``'s blocking lookup
-    (default: the unpatched socket module's) in eventlet's thread pool."""
+    (default: the unpatched socket module's) in eventlet's thread pool, bounded by
+    ``timeout``."""
     system_socket = system_socket or patcher.original("socket")
     for name in LOOKUPS:
-        lookup = functools.partial(tpool.execute, getattr(system_socket, name))
+        lookup = functools.partial(bounded_lookup, getattr(system_socket, name), timeout)
         setattr(socket, name, lookup)
         # eventlet's create_connection (socket.create_connection once patched) calls
         # its own module's getaddrinfo.

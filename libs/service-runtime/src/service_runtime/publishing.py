@@ -77,8 +77,18 @@ class Producers:
             yield producer
         except BaseException:
             # Its connection's state is unknown (a frame half-read, a confirm unread):
-            # dropped without network I/O, and the next publish starts afresh.
-            producer.connection.collect()
+            # dropped without network I/O, and so are the idle producers on the same node,
+            # which may be lost (each would fail its next publish in turn, at its
+            # caller's expense). The next publish starts afresh, on the next node of a
+            # failover list (AMQP_URI naming a cluster's nodes): a publish cut off by its
+            # time bound (service_runtime.rpc) never reaches kombu's own move to the next
+            # node. One node: the same node again.
+            node = producer.connection.hostname
+            for dropped in [producer, *(p for p in self.idle if p.connection.hostname == node)]:
+                dropped.connection.collect()
+            self.idle = [p for p in self.idle if p.connection.hostname != node]
+            if self.connection.hostname == node:
+                self.connection.maybe_switch_next()
             raise
         self.idle.append(producer)
 

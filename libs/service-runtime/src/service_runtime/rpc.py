@@ -44,6 +44,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
+from service_runtime.connection_queues import TransientReplyListener
 from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
 from service_runtime.publishing import (
     RPC_PERSISTENT_MESSAGES,
@@ -82,6 +83,8 @@ BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 
 class TimedRpcProxy(RpcProxy):
     """``RpcProxy`` whose calls raise ``ServiceTimeout`` after a bounded wait."""
+
+    rpc_reply_listener = TransientReplyListener()
 
     def __init__(self, target_service: str, timeout: float | None = None, **options: Any) -> None:
         options.setdefault("retry_policy", PUBLISH_RETRY_POLICY)

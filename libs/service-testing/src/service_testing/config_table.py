@@ -38,6 +38,10 @@ OTHER_VARIABLES = {
     "GATEWAY_HOST": "gateway listen address (nameko's `WEB_SERVER_ADDRESS`)",
     "GATEWAY_PORT": "gateway listen port",
     "MAX_WORKERS": "concurrent workers per service instance (nameko's `max_workers`)",
+    "AMQP_HEARTBEAT_SECONDS": (
+        "seconds between AMQP heartbeats (nameko's `HEARTBEAT`): a connection to a lost "
+        "broker node is noticed after about one interval"
+    ),
 }
 
 # ``KEY: ${VAR}`` or ``KEY: ${VAR:default}`` (the key is the last one before the value).

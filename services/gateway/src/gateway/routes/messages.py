@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST
 from werkzeug.wrappers import Request, Response
 
 from contracts.ids import EntityId
@@ -31,6 +31,7 @@ from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
 from gateway.query_args import int_arg
+from service_runtime.connection_queues import event_handler
 from service_runtime.rpc import TimedServiceProxy
 
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
