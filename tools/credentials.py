@@ -15,6 +15,10 @@ Redis volumes' users with it: ``docker compose down -v``) to start over.
   ...; INFO excepted, which its readiness reads), ``admin`` everything. ``default`` is
   off: no connection starts logged in.
 * ``redis-admin-password``: the password of each Redis's ``admin`` (operators, backups).
+* ``redis-replica-password``, ``redis-sentinel-password``: where a Redis has replicas (the
+  swarm stack), the replicas log in to their primary as ``replica`` (replication's
+  commands only) and the Sentinels to every Redis as ``sentinel`` (what Sentinel runs).
+* ``rabbitmq-erlang-cookie``: the secret a RabbitMQ cluster's nodes share (the swarm stack).
 * ``rabbitmq-admin-user``, ``rabbitmq-admin-password``: RabbitMQ's administrator, its
   only user with a management tag; there is no ``guest``.
 * ``rabbitmq-definitions.json``: RabbitMQ's users (passwords hashed): the administrator,
@@ -72,6 +76,11 @@ ACCESS = {
 # KEYS, DEBUG, SHUTDOWN, MONITOR, REPLICAOF, ACL ... away; INFO (in that category too)
 # is given back, as every store's ping reads INFO persistence.
 SERVICE_REDIS_RULES = "~* resetchannels +@all -@dangerous +info"
+# What a Sentinel runs on the Redis it watches (Redis's Sentinel documentation).
+SENTINEL_REDIS_RULES = (
+    "allchannels -@all +multi +slaveof +ping +exec +subscribe +config|rewrite +role "
+    "+publish +info +client|setname +client|kill +script|kill"
+)
 
 
 def alternatives(*patterns: str) -> str:
@@ -151,7 +160,9 @@ def rabbitmq_definitions(passwords: dict[str, str], admin: str, admin_password: 
     }
 
 
-def redis_acl(service: str, password: str, admin_password: str) -> str:
+def redis_acl(
+    service: str, password: str, admin_password: str, replica_password: str, sentinel_password: str
+) -> str:
     """The ACL file of ``redis-<service>``."""
 
     def digest(secret: str) -> str:
@@ -165,6 +176,8 @@ def redis_acl(service: str, password: str, admin_password: str) -> str:
         "user probe on nopass resetchannels -@all +ping\n"
         f"user {service} on #{digest(password)} {SERVICE_REDIS_RULES}\n"
         f"user admin on #{digest(admin_password)} ~* &* +@all\n"
+        f"user replica on #{digest(replica_password)} -@all +psync +replconf +ping\n"
+        f"user sentinel on #{digest(sentinel_password)} {SENTINEL_REDIS_RULES}\n"
     )
 
 
@@ -205,6 +218,9 @@ def generate(directory: Path = DEFAULT_DIRECTORY) -> Path:
     rabbitmq_admin = files.keep("rabbitmq-admin-user", lambda: "admin")
     rabbitmq_admin_password = files.password("rabbitmq-admin-password")
     redis_admin = files.password("redis-admin-password")
+    redis_replica = files.password("redis-replica-password")
+    redis_sentinel = files.password("redis-sentinel-password")
+    files.password("rabbitmq-erlang-cookie")
     amqp_passwords = {}
     for service in ACCESS:
         files.keep(f"{service}-user", lambda service=service: service)
@@ -213,7 +229,7 @@ def generate(directory: Path = DEFAULT_DIRECTORY) -> Path:
         files.keep(
             f"redis-{service}.acl",
             lambda service=service, redis_password=redis_password: redis_acl(
-                service, redis_password, redis_admin
+                service, redis_password, redis_admin, redis_replica, redis_sentinel
             ),
         )
     files.keep(
@@ -240,6 +256,9 @@ def docker_secret_files(directory: Path) -> dict[str, Path]:
         ),
         *(f"redis-{service}.acl" for service in ACCESS),
         "rabbitmq-definitions.json",
+        "rabbitmq-erlang-cookie",
+        "redis-replica-password",
+        "redis-sentinel-password",
     ]
     return {"travel-" + name.replace(".", "-"): directory / name for name in names}
 

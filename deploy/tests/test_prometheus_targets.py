@@ -20,6 +20,7 @@ COMPOSE_FILE = REPO_ROOT / "compose.yaml"
 COMPOSE = yaml.safe_load(COMPOSE_FILE.read_text())
 STACK_FILE = REPO_ROOT / "deploy" / "swarm" / "stack.yaml"
 STACK = yaml.safe_load(STACK_FILE.read_text())
+RABBITMQ_NODES = [STACK["services"][f"rabbitmq{slot}"] for slot in (1, 2, 3)]
 KUBERNETES = [
     document
     for path in sorted((REPO_ROOT / "deploy" / "kubernetes").glob("*.yaml"))
@@ -62,9 +63,12 @@ def test_every_service_and_rabbitmq_is_scraped_where_it_serves_its_metrics():
 def test_rabbitmq_runs_its_exporter():
     plugins = (REPO_ROOT / "deploy" / "rabbitmq" / "enabled_plugins").read_text()
     assert "rabbitmq_prometheus" in plugins
-    for services in (COMPOSE["services"], STACK["services"]):
-        mounted = {config["target"]: config["source"] for config in services["rabbitmq"]["configs"]}
+    for service in (COMPOSE["services"]["rabbitmq"], *RABBITMQ_NODES):
+        mounted = {config["target"]: config["source"] for config in service["configs"]}
         assert "/etc/rabbitmq/enabled_plugins" in mounted
+    # Each node of the swarm's cluster answers to the name Prometheus scrapes.
+    for node in RABBITMQ_NODES:
+        assert node["networks"]["broker"]["aliases"] == ["rabbitmq"]
 
 
 def test_the_alert_on_a_service_without_instances_names_every_service():

@@ -24,11 +24,22 @@ COMPOSE = {
 }
 COMPOSE_FILE = yaml.safe_load((REPO_ROOT / "compose.yaml").read_text())
 STACK = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
+SLOTS = (1, 2, 3)  # the storage machines: one RabbitMQ node, Redis and Sentinel on each
+SENTINELS = {f"redis-sentinel-{slot}" for slot in SLOTS}
+
+
+def swarm_names(compose_name: str) -> list[str]:
+    """The stack's services for one of compose.yaml's: its storage as one per slot."""
+    if compose_name == "rabbitmq":
+        return [f"rabbitmq{slot}" for slot in SLOTS]
+    if compose_name.startswith("redis-"):
+        return [f"{compose_name}-{slot}" for slot in SLOTS]
+    return [compose_name]
 
 
 def test_same_services_and_infrastructure_images_as_compose():
     services = STACK["services"]
-    assert set(services) == set(COMPOSE)
+    assert set(services) == {n for name in COMPOSE for n in swarm_names(name)} | SENTINELS
     for name, service in COMPOSE.items():
         if name in SERVICES:
             assert re.fullmatch(
@@ -36,12 +47,25 @@ def test_same_services_and_infrastructure_images_as_compose():
                 services[name]["image"],
             )
         else:
-            assert services[name]["image"] == service["image"], name
+            for swarm_name in swarm_names(name):
+                assert services[swarm_name]["image"] == service["image"], swarm_name
+    assert {services[name]["image"] for name in SENTINELS} == {COMPOSE["redis-airports"]["image"]}
 
 
-def test_same_settings_and_secrets_as_compose():
+# What the swarm's replicated storage adds to compose.yaml's settings (docs/scaling.md).
+REPLICATED_STORAGE = {
+    "AMQP_URI": ";".join(f"pyamqp://rabbitmq{slot}:5672/" for slot in SLOTS),
+    "RPC_QUEUE_TYPE": "quorum",
+    "REDIS_SENTINELS": ",".join(f"redis-sentinel-{slot}:26379" for slot in SLOTS),
+    "REDIS_MIN_REPLICAS_ACK": "1",
+    "AMQP_HEARTBEAT_SECONDS": "10",
+}
+
+
+def test_same_settings_and_secrets_as_compose_on_replicated_storage():
     for name in SERVICES:
-        assert STACK["services"][name]["environment"] == COMPOSE[name]["environment"], name
+        expected = {**COMPOSE[name]["environment"], **REPLICATED_STORAGE}
+        assert STACK["services"][name]["environment"] == expected, name
         compose_secrets = {s["target"]: s["source"] for s in COMPOSE[name]["secrets"]}
         stack_secrets = {s["target"]: s["source"] for s in STACK["services"][name]["secrets"]}
         assert stack_secrets == {t: f"travel-{s}" for t, s in compose_secrets.items()}, name
@@ -60,14 +84,17 @@ def test_every_service_is_spread_updated_one_at_a_time_and_limited():
             assert deploy["placement"]["max_replicas_per_node"] >= 1
 
 
-def test_stateful_services_keep_a_volume_on_the_storage_node():
-    for name, service in STACK["services"].items():
-        if name in SERVICES or name == "edge":  # the edge keeps nothing
-            continue
-        assert service["volumes"][0].split(":")[0] in STACK["volumes"], name
-        assert service["deploy"]["placement"]["constraints"] == [
-            "node.labels.travel.storage == true"
-        ]
+def test_each_storage_slot_keeps_its_volume_on_its_own_machine():
+    for slot in SLOTS:
+        pinned = [f"node.labels.travel.storage == {slot}"]
+        for name in (f"rabbitmq{slot}", *(f"redis-{s}-{slot}" for s in SERVICES)):
+            service = STACK["services"][name]
+            assert service["volumes"][0].split(":")[0] == f"{name}-data", name
+            assert f"{name}-data" in STACK["volumes"], name
+            assert service["deploy"]["placement"]["constraints"] == pinned, name
+        sentinel = STACK["services"][f"redis-sentinel-{slot}"]
+        assert sentinel["deploy"]["placement"]["constraints"] == pinned
+    assert STACK["services"]["prometheus"]["volumes"] == ["prometheus-data:/prometheus"]
 
 
 def test_credentials_only_from_secrets():
@@ -85,14 +112,22 @@ def test_networks_by_need():
     # README: Security. Each Redis with its own service alone; RabbitMQ with the RPC
     # services, and with the gateway on a network of their own; the edge with the
     # gateway; only the public network leads out.
-    for file in (COMPOSE, STACK["services"]):
+    # On the swarm each store network also holds the Redis set's other members and the
+    # Sentinels, which watch every set.
+    for file, storage in ((COMPOSE, lambda n: [n]), (STACK["services"], swarm_names)):
         networks = {name: set(service["networks"]) for name, service in file.items()}
+        sentinels = SENTINELS if file is STACK["services"] else set()
         for name in SERVICES:
             store = f"{name}-store"
-            assert {n for n, nets in networks.items() if store in nets} == {name, f"redis-{name}"}
+            assert {n for n, nets in networks.items() if store in nets} == {
+                name,
+                *storage(f"redis-{name}"),
+                *sentinels,
+            }
             expected = {"public", "gateway-broker"} if name == "gateway" else {"broker"}
             assert networks[name] == expected | {store}, name
-        assert networks["rabbitmq"] == {"broker", "gateway-broker"}
+        for rabbitmq in storage("rabbitmq"):
+            assert networks[rabbitmq] == {"broker", "gateway-broker"}
         assert networks["edge"] == {"public"}
         assert {n for n, nets in networks.items() if "public" in nets} <= {
             "edge",

@@ -1,9 +1,13 @@
 """The stack on a real three-machine swarm, deployed once for the module's steps.
 
-Images: this checkout's four services and airports of release 1.0.0 (rebuilt from its
-commit, as the version-coexistence test does) under tags of their own, so no other
-test's build can change them underneath; airports starts at 1.0.0 so the rolling
-upgrade to this checkout has something to upgrade from.
+Images: this checkout's four services under tags of their own, so no other test's build
+can change them underneath, and airports under a second tag, for the rolling upgrade to
+have a new image to roll out. (Release 1.0.0 cannot run here: it declares its RPC queue
+classic, and the stack's is a quorum queue; versions side by side are proven on one host,
+integration_tests/test_version_coexistence.py.)
+Machines: this one (the manager) and two workers, each a storage slot (stack.yaml); slot 1,
+where the stack puts the seed RabbitMQ node (leader of the queues the services declare
+first) and every Redis primary, is a worker, so that it can be crashed.
 Whatever happens, the stack is removed and the machines taken down at the end.
 """
 
@@ -18,16 +22,16 @@ import pytest
 import requests
 import yaml
 from swarm import (
-    STORAGE_LABEL,
     Machines,
     RabbitApi,
     Stack,
     docker,
     elapsed_since,
     this_node,
+    worker_nodes,
 )
 
-from integration_tests.images import release_tree, service_image
+from integration_tests.images import service_image
 from service_testing.ports import free_port
 from service_testing.services import REPO_ROOT, SERVICES
 from service_testing.waiting import wait_until
@@ -36,7 +40,7 @@ from tools.credentials import create_docker_secrets, generate
 MACHINES = 3
 STACK_NAME = "travel-swarm-test"
 IMAGE_PREFIX = "travel-swarm"
-CURRENT, RELEASE = "current", "1.0.0"
+CURRENT, UPGRADE = "current", "upgrade"
 # Node loss is noticed after a few missed heartbeats (default 5 s each).
 HEARTBEAT = "2s"
 DEPLOY_TIMEOUT = 600  # generous: a busy machine starts RabbitMQ slowly
@@ -53,6 +57,7 @@ class Deployed:
     rabbit: RabbitApi
     redis_admin_password: str  # every Redis's admin (tools/credentials.py)
     measurements: list[str]
+    slots: dict[int, str]  # storage slot -> machine (stack.yaml)
     # Everything written through the stack, read back after the machine loss.
     airports: dict[str, str] = field(default_factory=dict)  # id -> name
     trips: dict[str, dict] = field(default_factory=dict)
@@ -62,22 +67,33 @@ class Deployed:
         return f"{IMAGE_PREFIX}/{service}:{version}"
 
 
-def build_images(directory) -> list[str]:
+def build_images() -> list[str]:
     built = [service_image(REPO_ROOT, s, f"{IMAGE_PREFIX}/{s}:{CURRENT}") for s in SERVICES]
-    old_tree = release_tree(RELEASE, directory)
-    built.append(service_image(old_tree, "airports", f"{IMAGE_PREFIX}/airports:{RELEASE}"))
-    return built
+    upgrade = f"{IMAGE_PREFIX}/airports:{UPGRADE}"
+    docker("tag", f"{IMAGE_PREFIX}/airports:{CURRENT}", upgrade)
+    return [*built, upgrade]
 
 
 def images_on_every_node() -> list[str]:
-    """Infrastructure images that run on every machine (the edge: `mode: global`); the
-    rest of the infrastructure runs on the storage node, the manager, which has them."""
+    """Infrastructure images that run on the workers: every one but the manager's own."""
     stack = yaml.safe_load((REPO_ROOT / "deploy" / "swarm" / "stack.yaml").read_text())
-    return [
-        service["image"]
-        for service in stack["services"].values()
-        if service.get("deploy", {}).get("mode") == "global" and "${" not in service["image"]
-    ]
+    return sorted(
+        {
+            service["image"]
+            for service in stack["services"].values()
+            if "${" not in service["image"]
+            and "node.role == manager"
+            not in service.get("deploy", {}).get("placement", {}).get("constraints", [])
+        }
+    )
+
+
+def label_storage_slots() -> dict[int, str]:
+    """Slot 1 and 2 on the workers, 3 on this machine: slot -> machine."""
+    slots = {1: sorted(worker_nodes())[0], 2: sorted(worker_nodes())[1], 3: this_node()}
+    for slot, node in slots.items():
+        docker("node", "update", "--label-add", f"travel.storage={slot}", node)
+    return slots
 
 
 MEASUREMENTS: list[str] = []
@@ -98,7 +114,7 @@ def measurements() -> list[str]:
 def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
     machines = Machines(os.environ["SWARM_NODES_TOOL"])
     stack = Stack(STACK_NAME)
-    images = build_images(tmp_path_factory.mktemp("releases"))
+    images = build_images()
     take_down(stack, machines)  # what a killed earlier run may have left
     machines.up(MACHINES)
     try:
@@ -106,7 +122,7 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
         started = time.monotonic()
         machines.load(*images, *images_on_every_node())
         measurements.append(f"images copied to the workers in {elapsed_since(started)} s")
-        docker("node", "update", "--label-add", STORAGE_LABEL, this_node())
+        slots = label_storage_slots()
         credentials = generate(tmp_path_factory.mktemp("credentials"))
         create_docker_secrets(credentials)
         edge_port = free_port()
@@ -114,7 +130,6 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
             **os.environ,
             "IMAGE_PREFIX": IMAGE_PREFIX,
             **{f"{s.upper()}_VERSION": CURRENT for s in SERVICES},
-            "AIRPORTS_VERSION": RELEASE,
             "EDGE_HOST_PORT": str(edge_port),
             "EDGE_MAX_CREATES_PER_MINUTE": CREATES_PER_MINUTE,
             # No record cache in the gateway: every read the tests make reaches an airports
@@ -137,6 +152,7 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
             RabbitApi(stack, ("admin", (credentials / "rabbitmq-admin-password").read_text())),
             (credentials / "redis-admin-password").read_text(),
             measurements,
+            slots,
         )
     finally:
         take_down(stack, machines)

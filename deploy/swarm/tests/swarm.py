@@ -25,8 +25,6 @@ from urllib.parse import quote
 from service_testing.waiting import wait_until
 
 STACK_FILE = Path("deploy/swarm/stack.yaml")
-# Where the stack file puts RabbitMQ, Redis and their volumes (deploy/swarm/stack.yaml).
-STORAGE_LABEL = "travel.storage=true"
 DOCKER_TIMEOUT = 300
 
 
@@ -235,15 +233,15 @@ MANAGEMENT_GET = (
 @dataclass(frozen=True)
 class RabbitApi:
     """The stack's RabbitMQ management API: it listens on its container's loopback only,
-    so it is asked from inside that container (on the storage node, this one), as the
-    administrator."""
+    so it is asked from inside the node on this machine (rabbitmq3, storage slot 3), as
+    the administrator."""
 
     stack: Stack
     auth: tuple[str, str]
 
     def get(self, path: str) -> dict:
         token = base64.b64encode(":".join(self.auth).encode()).decode()
-        container = self.stack.local_container("rabbitmq")
+        container = self.stack.local_container("rabbitmq3")
         command = ("exec", "-e", f"TOKEN={token}", container, "python3", "-c", MANAGEMENT_GET, path)
         return json.loads(docker(*command))
 

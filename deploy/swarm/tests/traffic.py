@@ -3,19 +3,23 @@
 Each client thread alternates ``GET /airport/<id>`` of a known airport with ``POST
 /airport`` of a new one, at a fixed pace, until it is stopped, its time is up or it has
 sent its share of the request budget. Every created airport is kept so the test can
-read all of them back afterwards.
+read all of them back afterwards. Each create carries an ``Idempotency-Key``: one that got
+no 201 is kept with its key, for the test to send again as a client would.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
 import requests
 
 from service_testing.client_threads import ClientThreads
 
-CLIENT_TIMEOUT = 30.0  # well past the gateway's own RPC timeout (10 s): its answer counts
+# Past the edge's own bound on a gateway's answer (deploy/edge/haproxy.cfg, `timeout
+# server` 30 s: a gateway on a lost machine never answers): the edge's answer counts.
+CLIENT_TIMEOUT = 40.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Traffic(ClientThreads):
         self.label = label
         self.outcomes: list[Outcome] = []
         self.created: dict[str, str] = {}
+        self.unanswered: dict[str, str] = {}  # Idempotency-Key -> name, of creates without 201
 
     def count(self) -> int:
         with self.lock:
@@ -90,14 +95,20 @@ class Traffic(ClientThreads):
             created.append(response.json()["id"])
             return True
 
+        key = uuid.uuid4().hex
         status, correct = self._call(
             lambda: session.post(
-                f"{self.base_url}/airport", json={"airport": name}, timeout=CLIENT_TIMEOUT
+                f"{self.base_url}/airport",
+                json={"airport": name},
+                headers={"Idempotency-Key": key},
+                timeout=CLIENT_TIMEOUT,
             ),
             check,
         )
         with self.lock:
             self.created.update(dict.fromkeys(created, name))
+            if not correct:
+                self.unanswered[key] = name
         self._record(Outcome(started, time.monotonic(), "POST", status, correct))
 
     @staticmethod
@@ -121,3 +132,12 @@ def summary(outcomes: list[Outcome]) -> dict[str, int]:
         "5xx": sum(o.status >= 500 for o in outcomes),
         "lost": sum(o.status == 0 for o in outcomes),
     }
+
+
+def answers(outcomes: list[Outcome]) -> dict[str, int]:
+    """How many of each method and status: ``{"GET 200": 68, "POST 503": 4, ...}``."""
+    counted: dict[str, int] = {}
+    for outcome in outcomes:
+        name = f"{outcome.method} {outcome.status or 'no answer'}"
+        counted[name] = counted.get(name, 0) + 1
+    return dict(sorted(counted.items()))

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Start one Redis of a replicated set (deploy/swarm/stack.yaml: redis-<set>-<slot>): as
+# the replica of the primary the Sentinels name, or, when none answers (the set's first
+# start), slot 1 as the primary and the others as its replicas. Asking first keeps a
+# returning old primary from starting as a second primary. Replicas log in to their
+# primary as `replica` (tools/credentials.py).
+set -eu
+primary=""
+for sentinel in redis-sentinel-1 redis-sentinel-2 redis-sentinel-3; do
+  primary=$(timeout 3 redis-cli -h "$sentinel" -p 26379 sentinel get-master-addr-by-name "$REDIS_SET" 2>/dev/null | head -n 1) || primary=""
+  [ -n "$primary" ] && break
+done
+if [ -z "$primary" ] && [ "$REDIS_SLOT" != 1 ]; then
+  primary="redis-$REDIS_SET-1"
+fi
+set -- redis-server /usr/local/etc/redis/redis.conf --bind 0.0.0.0 --protected-mode no \
+  --masteruser replica --masterauth "$(cat /run/secrets/redis-replica-password)"
+if [ -n "$primary" ] && ! hostname -i | tr ' ' '\n' | grep -qx "$primary"; then
+  set -- "$@" --replicaof "$primary" 6379
+fi
+exec "$@"
