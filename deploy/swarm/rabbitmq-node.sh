@@ -18,4 +18,5 @@ if [ "$(hostname)" != "$SEED" ] && [ ! -d /var/lib/rabbitmq/mnesia ]; then
   until (exec 3<>"/dev/tcp/$SEED/5672") 2>/dev/null; do sleep 2; done
   rm -f /tmp/waiting-for-seed
 fi
-exec rabbitmq-server
+# The image's own command, whose environment file (rabbitmq-env.conf) it reads.
+exec /usr/lib/rabbitmq/bin/rabbitmq-server
