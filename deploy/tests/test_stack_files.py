@@ -59,6 +59,7 @@ REPLICATED_STORAGE = {
     "REDIS_SENTINELS": ",".join(f"redis-sentinel-{slot}:26379" for slot in SLOTS),
     "REDIS_MIN_REPLICAS_ACK": "1",
     "AMQP_HEARTBEAT_SECONDS": "10",
+    "RPC_PUBLISH_TIMEOUT_SECONDS": "5",
 }
 
 
