@@ -252,7 +252,16 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
     outcomes = traffic.outcomes
     failed = sorted((o for o in outcomes if o.failed), key=lambda o: o.started)
     healthy_after = round(max((o.ended for o in failed), default=crashed_at) - crashed_at, 1)
-    timeline = [(round(o.started - crashed_at, 1), o.method, o.status) for o in failed]
+    timeline = [
+        (
+            round(o.started - crashed_at, 1),
+            round(o.ended - o.started, 1),
+            o.method,
+            o.status,
+            o.error,
+        )
+        for o in failed
+    ]
     deployed.airports.update(traffic.created)
     # Every write without a 201 sent again, as a client would, with its Idempotency-Key.
     with requests.Session() as http:
@@ -274,8 +283,8 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
         f"queues): stream {answers(outcomes)}; Sentinel promoted every set after "
         f"{promoted_after} s, queue leaders moved after {leaders_moved_after} s, stream all "
         f"2xx again {healthy_after} s after the crash; {len(resent)} writes without a 201 "
-        f"resent with their Idempotency-Key: {answers_of(resent)}; failures (s after the "
-        f"crash, method, status): {timeline[:20]}"
+        f"resent with their Idempotency-Key: {answers_of(resent)}; failures (started s after "
+        f"the crash, s taken, method, status, answer): {timeline[:20]}"
     )
     # During the failover every call got its answer within its bounds: a 503 or a 504,
     # never a 500, a 502 or no answer at all.

@@ -29,6 +29,7 @@ class Outcome:
     method: str
     status: int  # 0: no HTTP answer at all (connection error, client timeout)
     correct: bool  # the expected status and body
+    error: str = ""  # what was wrong with it, when not correct
 
     @property
     def failed(self) -> bool:
@@ -76,14 +77,14 @@ class Traffic(ClientThreads):
 
     def _read(self, session: requests.Session, airport_id: str) -> None:
         started = time.monotonic()
-        status, correct = self._call(
+        status, correct, error = self._call(
             lambda: session.get(f"{self.base_url}/airport/{airport_id}", timeout=CLIENT_TIMEOUT),
             lambda r: (
                 r.status_code == 200
                 and r.json() == {"id": airport_id, "name": self.known[airport_id]}
             ),
         )
-        self._record(Outcome(started, time.monotonic(), "GET", status, correct))
+        self._record(Outcome(started, time.monotonic(), "GET", status, correct, error))
 
     def _create(self, session: requests.Session, name: str) -> None:
         started = time.monotonic()
@@ -96,7 +97,7 @@ class Traffic(ClientThreads):
             return True
 
         key = uuid.uuid4().hex
-        status, correct = self._call(
+        status, correct, error = self._call(
             lambda: session.post(
                 f"{self.base_url}/airport",
                 json={"airport": name},
@@ -109,15 +110,20 @@ class Traffic(ClientThreads):
             self.created.update(dict.fromkeys(created, name))
             if not correct:
                 self.unanswered[key] = name
-        self._record(Outcome(started, time.monotonic(), "POST", status, correct))
+        self._record(Outcome(started, time.monotonic(), "POST", status, correct, error))
 
     @staticmethod
-    def _call(send, check) -> tuple[int, bool]:
+    def _call(send, check) -> tuple[int, bool, str]:
+        """(status, whether right, what was wrong): status 0 without an answer."""
         try:
             response = send()
-            return response.status_code, check(response)
-        except (requests.RequestException, ValueError):
-            return 0, False
+        except requests.RequestException as exc:
+            return 0, False, repr(exc)[:200]
+        try:
+            right = check(response)
+        except ValueError:  # not JSON
+            right = False
+        return response.status_code, right, "" if right else response.text[:200]
 
     def _record(self, outcome: Outcome) -> None:
         with self.lock:
