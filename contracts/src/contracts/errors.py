@@ -1,18 +1,9 @@
 """Typed errors that cross RPC intact.
 
-Nameko serialises an exception raised by an RPC method into its class path and
-args. Registering a class with ``deserialize_to_instance`` makes the caller
-re-raise an instance of the same class instead of a generic ``RemoteError``;
-that only works because provider and consumer import this very module.
-
-Every error carries a stable ``code`` (the ``error`` field of the gateway's JSON
-body) and a human message; the gateway's single error table maps classes to
-HTTP statuses.
-
-Every ``ServiceError`` is raised on purpose, so ``ServiceError`` itself is what a
-service's entrypoints expect (nameko checks ``isinstance``): a new error class is
-expected without being listed anywhere, and nameko logs it as a warning, not as a
-crash with a traceback.
+``deserialize_to_instance`` makes the caller re-raise the same class instead of a
+``RemoteError`` (both sides import this module). Each has a stable ``code``, the gateway
+JSON body's ``error``. ``ServiceError`` itself is what entrypoints expect, so a new error
+class is logged as a warning, not a crash, without being listed anywhere.
 """
 
 from __future__ import annotations

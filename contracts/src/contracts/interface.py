@@ -1,9 +1,8 @@
 """What a contract is: an RPC method or an event, with a version and its schemas.
 
-Each ``<service>/v<N>.py`` module declares its methods as ``RpcMethod`` values
-that point at the pydantic models the service validates with, so the exported
-JSON Schema, the pact tests (both in ``contract_testing``) and the running code all
-read the same definition.
+Each ``<service>/v<N>.py`` declares its methods as ``RpcMethod`` values pointing at the
+models the service validates with: the JSON Schemas, the pacts and the code read one
+definition.
 """
 
 from __future__ import annotations

@@ -1,18 +1,13 @@
 """``rpc``: nameko's RPC entrypoint with the project's error policy built in.
 
-* Every ``contracts.errors.ServiceError`` is expected: nameko logs it as a
-  warning, not as a crash.
-* A storage failure reaches the caller as its typed error (``store.storage_error``:
-  ``ServiceUnavailable`` or ``StorageFull``, 503 at the gateway) instead of an opaque
-  remote ``ConnectionError`` that the gateway could only report as a 500.
-* A call whose broker connection was lost while it ran ends quietly: the broker
-  has already requeued its message for another delivery, so failing to reply or
-  acknowledge on the dead connection is expected. (Nameko 2.14 ignores only
-  amqp's own ``ConnectionError`` there; a socket error escaped and killed the
-  whole container, leaving a process that consumed nothing after a broker restart.)
-* A call's arguments are checked against a signature computed once
-  (``service_runtime.signature_check``); its reply is published as
-  ``service_runtime.publishing`` says (transient, unconfirmed, pooled).
+* Every ``contracts.errors.ServiceError`` is expected: logged as a warning, not a crash.
+* A storage failure reaches the caller as its typed error (``store.storage_error``, 503
+  at the gateway), not an opaque remote ``ConnectionError`` (a 500).
+* A call whose broker connection was lost while it ran ends quietly: the broker requeues
+  its message. (Nameko 2.14 ignores only amqp's ``ConnectionError`` there; a socket error
+  killed the container, which then consumed nothing after a broker restart.)
+
+Arguments are checked by ``signature_check``; replies published as ``publishing`` says.
 """
 
 from __future__ import annotations

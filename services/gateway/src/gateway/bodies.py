@@ -1,10 +1,7 @@
 """HTTP request bodies: declared JSON, parsed strictly, validated with the contracts' types.
 
-The field types are the contracts' own (``contracts.text``: trimmed, never blank, no
-control characters, no bidirectional controls in names). A body with the same fields as
-an RPC method's arguments is that contract's model (``POST /trip`` is
-``contracts.trips.v1.CreateTrip``); only bodies whose names differ from the RPC
-arguments get a model here.
+A body with an RPC method's argument names is that contract's model (``POST /trip`` is
+``CreateTrip``); only bodies whose names differ get a model here.
 """
 
 from __future__ import annotations

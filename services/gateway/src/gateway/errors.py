@@ -1,8 +1,6 @@
-"""The one table from errors to HTTP statuses, and the JSON error body.
+"""The one table from errors to HTTP statuses, and the JSON error body (README, "HTTP API").
 
-Every error response is ``{"error": CODE, "message": text}`` plus ``"field"``
-when one argument is to blame. Anything not in the table is a bug: it is logged
-with its traceback and the client gets a bare 500 without internals.
+Anything not in the table is a bug: logged with its traceback, a bare 500 to the client.
 """
 
 from __future__ import annotations
@@ -84,9 +82,7 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     ServiceTimeout: 504,
 }
 
-# Werkzeug raises these itself (routing); their codes keep the same error format as
-# the services' errors. The edge answers its own refusals with the same body
-# (deploy/edge/haproxy.cfg; README's error table lists every code).
+# Werkzeug's own (routing), in the same body; README's error table lists every code.
 CODE_BY_HTTP_STATUS = {
     404: "ROUTE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",

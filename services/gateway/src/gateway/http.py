@@ -1,11 +1,9 @@
 """Nameko's ``@http`` and web server as shipped, with the gateway's error table.
 
-The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framing,
-``Host``, each client's connections and streams. What stays here needs the application:
-the client as the edge saw it (``client_address``, through ``get_wsgi_app``, nameko's
-seam for WSGI middleware), the ``X-Request-Id`` every RPC call and log line of the
-request carries, the ``Origin`` check (``cross_site``), and JSON errors from the one
-table (``gateway.errors``) instead of Werkzeug's HTML.
+The edge owns the connection (deploy/edge/haproxy.cfg). What stays here needs the
+application: the client as the edge saw it (``client_address``, through nameko's
+``get_wsgi_app`` seam), the ``X-Request-Id``, the ``Origin`` check (``cross_site``), and
+JSON errors from the one table (``gateway.errors``) instead of Werkzeug's HTML.
 """
 
 from __future__ import annotations

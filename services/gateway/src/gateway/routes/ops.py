@@ -1,8 +1,5 @@
-"""What operators ask: ``/health``, ``/ready`` and ``/metrics``.
-
-The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
-class declares: a route that starts calling a new service makes readiness wait
-for it without a second list to keep.
+"""What operators ask: ``/health``, ``/ready`` and ``/metrics``. ``/ready`` pings every
+``TimedRpcProxy`` the service class declares: no second list of services to keep.
 """
 
 from __future__ import annotations
