@@ -19,8 +19,7 @@ class ServiceError(Exception):
     code: ClassVar[str] = "SERVICE_ERROR"
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        # Both values go into ``args``: that is what nameko serialises and what
-        # the caller's side passes back to ``__init__``. Nameko's serialiser sends a
+        # ``args`` is what nameko serialises and passes back to ``__init__``; it sends a
         # missing field (None) as the string "None", which no field is called.
         super().__init__(message, field)
         self.message = message

@@ -32,8 +32,7 @@ class RpcMethod:
     args: type[BaseModel]
     result: Any  # a pydantic model or any type pydantic can describe (e.g. an id string)
     errors: tuple[type[ServiceError], ...]
-    # The provider package version that first serves this method: a consumer
-    # calling it needs a provider at least this new (recorded in its pacts).
+    # The provider version that first serves it (a consumer's pacts record it).
     since: str = "1.0.0"
 
 

@@ -108,8 +108,7 @@ class BatchedStreamHandler(logging.StreamHandler):
         self.timer: threading.Timer | None = None
 
     def handle(self, record: logging.LogRecord) -> bool:
-        # logging's, without the lock: ``emit`` only formats and appends (nothing that
-        # yields); ``flush``, which writes, takes it.
+        # logging's, without the lock: ``emit`` never yields; ``flush``, which writes, locks.
         if not self.filter(record):
             return False
         self.emit(record)
@@ -148,8 +147,7 @@ class BatchedStreamHandler(logging.StreamHandler):
 
 def formatter(log_format: str | None = None) -> logging.Formatter:
     """The formatter factory of ``logging_config``: ``log_format`` is a ``LOG_FORMAT``."""
-    # Records without the fields no format here prints (the logging HOWTO's
-    # "Optimization" switches): filling them was about a tenth of a process's CPU.
+    # The HOWTO's "Optimization" switches: unprinted fields cost a tenth of the CPU.
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

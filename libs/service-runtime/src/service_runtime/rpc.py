@@ -58,17 +58,14 @@ RPC_PUBLISH_TIMEOUT = Setting(
     "a call the broker has not accepted within this long (broker unreachable) gets 503",
     minimum=0.001,
 )
-# One quick retry (after kombu reconnects) replaces a connection the broker dropped;
-# nameko's default (3 retries, 2 s apart) held a request 3 s before a 500.
+# One quick retry after kombu reconnects; nameko's default held a request 3 s before a 500.
 PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
-# What kombu and the socket raise when the broker is down or the connection is lost,
-# and what py-amqp raises when the broker closes or refuses the connection (its vhost
-# deleted, the user's access revoked, a forced close).
+# The broker down or the connection lost (kombu, the socket), closed or refused (py-amqp).
 BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 
 
@@ -115,13 +112,10 @@ class TimedServiceProxy:
         before_publish: Callable[[], None] = lambda: None,
     ) -> None:
         self._proxy = proxy
+        self.service_name: str = proxy.service_name
         self.timeout = timeout
         self.publish_timeout = publish_timeout
         self._before_publish = before_publish
-
-    @property
-    def service_name(self) -> str:
-        return self._proxy.service_name
 
     def with_timeout(self, timeout: float) -> TimedServiceProxy:
         """The same proxy with a different bound (readiness probes use a short one)."""
@@ -136,7 +130,7 @@ class TimedServiceProxy:
             started = time.perf_counter()
             error = None
             try:
-                return self._call(method, method_name, args, kwargs)
+                return self._call(method, method_name, started, args, kwargs)
             except Exception as failed:
                 error = failed
                 raise
@@ -147,10 +141,11 @@ class TimedServiceProxy:
 
         return call
 
-    def _call(self, method: Any, method_name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _call(
+        self, method: Any, method_name: str, started: float, args: tuple, kwargs: dict[str, Any]
+    ) -> Any:
         """Hand the call to the broker within ``publish_timeout``, then wait for its reply;
         the whole call, publishing included, within ``timeout``."""
-        started = time.perf_counter()
         with bounded(
             min(self.timeout, self.publish_timeout),
             ServiceUnavailable(

@@ -60,8 +60,7 @@ def prepare(argv: list[str]) -> None:
     with open(args.config) as config_file:
         config = yaml.safe_load(config_file) or {}
     if "LOGGING" not in config:
-        # As under `nameko run`, the loggers that exist by now are disabled: nameko's,
-        # whose traceback for every expected error (each 404) would cost a write each.
+        # As under `nameko run`, existing loggers (nameko's: a traceback per 404) go quiet.
         logging.config.dictConfig(logging_config(config))
     with contextlib.suppress(CommandError):  # nameko reports it
         # Imported for their names, and so that every setting they read is declared.

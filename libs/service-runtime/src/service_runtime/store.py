@@ -197,8 +197,7 @@ class StoreProvider(Redis, Generic[StoreT]):
         STORE_MEMORY.clients[self.key] = self.client
 
     def stop(self) -> None:
-        # nameko-redis only drops the client: its sockets would stay open until
-        # garbage collection, for every stopped (or restarted) container.
+        # nameko-redis only drops the client, whose sockets stay open until collected.
         if self.client is not None:
             self.client.connection_pool.disconnect()
         STORE_MEMORY.clients.pop(self.key, None)

@@ -122,8 +122,7 @@ def status_of(error_type: type[ServiceError]) -> int | None:
 def response_from_exception(exc: BaseException) -> Response:
     """The HTTP response for any exception that escaped a route."""
     if isinstance(exc, ContainerBeingKilled):
-        # The process is going down (a crash or a forced stop) between accepting a
-        # request and starting its worker: another instance can answer it.
+        # Going down between accepting a request and its worker: another can answer.
         exc = ServiceUnavailable("gateway: this instance is stopping")
     if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
         return json_response(

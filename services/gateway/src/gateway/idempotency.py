@@ -70,8 +70,7 @@ class IdempotencyStore(RedisStore):
 
     def remember(self, route: str, key: str, answer: StoredAnswer) -> None:
         ttl = IDEMPOTENCY_KEY_TTL.read(self.config)
-        # Redis down (or full) now: the client still gets its answer, and a retry finds
-        # the same record through the service; only the replay (and 422 check) is lost.
+        # Redis down or full: only the replay is lost (a retry finds the service's record).
         with contextlib.suppress(*STORAGE_OUTAGES, STORAGE_FULL):
             self.client.set(
                 self._answer_key(route, key), json.dumps(asdict(answer)), nx=True, ex=ttl
@@ -117,8 +116,7 @@ class IdempotentCreates:
         try:
             response = make_response()
         except IdempotencyKeyReused as reused:
-            # The service found the key's record holding another request (a race of
-            # different bodies on one key); the key came in this header.
+            # A race of different bodies on one key, found by the service.
             raise IdempotencyKeyReused(reused.message, field=IDEMPOTENCY_HEADER) from None
         if 200 <= response.status_code < 300:
             answer = StoredAnswer(

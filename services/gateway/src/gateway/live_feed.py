@@ -42,8 +42,7 @@ HEARTBEAT_SECONDS = Setting(
     "seconds of silence after which a stream gets a heartbeat comment (finds dead clients)",
     minimum=0.01,
 )
-# Events a subscriber may fall behind by before it is dropped (its page then
-# reconnects and re-reads the list); keeps one stalled client from growing memory.
+# Events a subscriber may lag before it is dropped (its page reconnects and re-reads).
 SUBSCRIBER_BACKLOG = 100
 # How soon a page's EventSource reconnects after the stream ends (ms).
 RECONNECT_MS = 1000
@@ -69,8 +68,7 @@ class Subscription:
 
     def close(self) -> None:
         self.closed = True
-        # Wakes a stream waiting on an empty queue; a full one is not waiting and
-        # sees ``closed`` after its next event.
+        # Wakes a stream waiting on an empty queue; a full one sees ``closed`` next.
         with suppress(Full):
             self.queue.put_nowait(_CLOSED)
 
@@ -98,9 +96,8 @@ class Subscription:
                     continue
                 if event is _CLOSED:
                     if self.hung_up:
-                        # Nobody to end the response for: the server closes the
-                        # connection instead of writing to it (how eventlet's own
-                        # websocket support hands a connection back).
+                        # Nobody to answer: the server just closes the connection
+                        # (as eventlet's websocket support does).
                         wsgi.WSGI_LOCAL.already_handled = True
                     return
                 yield event

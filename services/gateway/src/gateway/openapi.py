@@ -40,8 +40,7 @@ from gateway.http import JsonHttpEntrypoint, Route
 from gateway.idempotency import ACCEPTED_KEY, IDEMPOTENCY_HEADER
 
 TITLE = "Nameko travel & messenger gateway"
-# Errors an operation can raise besides its RPC methods' own (the edge's refusals of
-# a request it will not pass on are README's; they are the same body).
+# Errors an operation can raise besides its RPC methods' own.
 BODY_ERRORS = (MalformedJson, InvalidArgument, UnsupportedMediaType, OriginNotAllowed)
 OUTAGE_ERRORS = (ServiceUnavailable, ServiceTimeout)
 # A path parameter holding an encoded "/" matches no route.

@@ -44,8 +44,7 @@ class TripsService(RpcService, store=TripStore):
         args = validate(CreateTrip, {"airport_from": airport_from, "airport_to": airport_to})
         if args.airport_from == args.airport_to:
             raise SameAirport("a trip must go to a different airport", field="airport_to")
-        # What the cache cannot answer, both at once (one round trip); no green thread
-        # when both are known (each costs a turn of the event loop: most of a create's).
+        # What the cache cannot answer, both at once; no green thread (a loop turn) if none.
         unknown = [f for f in AIRPORT_FIELDS if getattr(args, f) not in self.airport_records]
         checks = eventlet.GreenPile()
         for field in unknown:

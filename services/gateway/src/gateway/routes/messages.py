@@ -33,8 +33,7 @@ from gateway.live_feed import MessageHub
 from service_runtime.connection_queues import event_handler
 from service_runtime.rpc import TimedServiceProxy
 
-# Query integers: plain ASCII digits only (``int()`` also takes " 5", "+5", "5_0" and
-# other scripts' digits, which a proxy in front may read differently).
+# Not ``int()``, which takes " 5", "+5", "5_0", other scripts' digits: a proxy may differ.
 PLAIN_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
 EVENT_STREAM = "text/event-stream"
@@ -92,8 +91,7 @@ class MessageRoutes:
         subscription = self.live_feed.subscribe(
             request.remote_addr, request.environ["eventlet.input"].get_socket()
         )
-        # eventlet's server buffers a streamed body into 4 KiB writes by default;
-        # an event must leave as soon as it is yielded.
+        # eventlet buffers a streamed body into 4 KiB writes; an event must leave at once.
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0
         return Response(subscription.stream(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 

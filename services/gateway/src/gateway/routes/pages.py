@@ -28,8 +28,7 @@ PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Swagger UI sets inline styles and draws its icons from data: URLs; scripts stay
-# same-origin only.
+# Swagger UI sets inline styles and draws icons from data: URLs; scripts stay same-origin.
 DOCS_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "

@@ -109,6 +109,5 @@ def call_newest(
             older.version,
             older.name,
         )
-        # v1 answers with the id only; it stored the arguments it was given, which the
-        # gateway validated (and trimmed) with the same contract types.
+        # v1 answers the id only; it stored the arguments, validated here with its types.
         return {"id": getattr(proxy, older.name)(*args), **fields}
