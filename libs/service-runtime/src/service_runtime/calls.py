@@ -19,7 +19,7 @@ import eventlet.wsgi
 from nameko.extensions import DependencyProvider
 from prometheus_client import make_wsgi_app
 
-from service_runtime.logformat import CallContext, enter_call, serving
+from service_runtime.logformat import CURRENT_CALL, CallContext, serving
 from service_runtime.metrics import ENTRYPOINT_ERRORS, ENTRYPOINT_SECONDS, outcome
 from service_runtime.settings import Setting
 
@@ -79,7 +79,7 @@ class CallObserver(DependencyProvider):
             worker_ctx.context_data.get(REQUEST_ID_KEY),
             time.perf_counter(),
         )
-        enter_call(call)
+        CURRENT_CALL.set(call)
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         call = self.calls[worker_ctx]

@@ -49,14 +49,10 @@ class CallContext:
         return time.perf_counter() - self.started if self.elapsed is None else self.elapsed
 
 
-# Each eventlet green thread (so each worker) has its own context.
-_current_call: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
+# Each eventlet green thread (so each worker) has its own context; ``calls`` sets it.
+CURRENT_CALL: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
 # Lines outside any worker (start-up, connections) name the service this process runs.
 _process_service = ""
-
-
-def enter_call(call: CallContext) -> None:
-    _current_call.set(call)
 
 
 def serving(service: str) -> None:
@@ -79,7 +75,7 @@ class ServiceJsonFormatter(JsonFormatter):
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         super().add_fields(log_data, record, message_dict)
-        call = _current_call.get()
+        call = CURRENT_CALL.get()
         if call is None:
             log_data.setdefault("service", _process_service)
             return

@@ -35,12 +35,9 @@ class NewMessage(Arguments):
 
 
 def parse_body(request: Request, model: type[BodyT]) -> BodyT:
-    """The request's JSON body validated against ``model``.
-
-    Raises ``UnsupportedMediaType`` (415) unless the body is declared
-    ``application/json`` in UTF-8 (media types ignore letter case), then
-    ``MalformedJson`` or ``InvalidArgument`` (both 400).
-    """
+    """The request's JSON body validated against ``model``: ``UnsupportedMediaType`` (415)
+    unless declared ``application/json`` in UTF-8, then ``MalformedJson`` or
+    ``InvalidArgument`` (both 400)."""
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if request.mimetype != JSON_MEDIA_TYPE or charset != "utf-8":
         raise UnsupportedMediaType("request bodies must be application/json (UTF-8)")

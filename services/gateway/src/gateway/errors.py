@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import (
-    Any,
-    NotRequired,  # pydantic needs these on 3.11
-)
+from typing import Any, NotRequired
 
 from nameko.exceptions import ContainerBeingKilled
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # pydantic's requirement on Python 3.11
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
