@@ -50,6 +50,19 @@ CREATE_MESSAGE = Route(
 )
 
 
+def int_arg(request: Request, name: str) -> int | None:
+    """The query argument as a non-negative integer, or None when absent; given twice is
+    refused too (which copy counts differs between frameworks)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise InvalidArgument(f"{name}: given more than once", field=name)
+    if not values:
+        return None
+    if not PLAIN_DIGITS.fullmatch(values[0]):
+        raise InvalidArgument(f"{name}: must be an integer (plain digits 0-9)", field=name)
+    return int(values[0])
+
+
 class MessageRoutes:
     messages: TimedServiceProxy
     live_feed: MessageHub
@@ -99,16 +112,3 @@ class MessageRoutes:
     def relay_message_created(self, payload: dict[str, Any]) -> None:
         event = MessageCreated.model_validate(payload)
         self.live_feed.publish(MESSAGE_CREATED, event.model_dump())
-
-
-def int_arg(request: Request, name: str) -> int | None:
-    """The query argument as a non-negative integer, or None when absent; given twice is
-    refused too (which copy counts differs between frameworks)."""
-    values = request.args.getlist(name)
-    if len(values) > 1:
-        raise InvalidArgument(f"{name}: given more than once", field=name)
-    if not values:
-        return None
-    if not PLAIN_DIGITS.fullmatch(values[0]):
-        raise InvalidArgument(f"{name}: must be an integer (plain digits 0-9)", field=name)
-    return int(values[0])
