@@ -1,18 +1,9 @@
 """Typed errors that cross RPC intact.
 
-Nameko serialises an exception raised by an RPC method into its class path and
-args. Registering a class with ``deserialize_to_instance`` makes the caller
-re-raise an instance of the same class instead of a generic ``RemoteError``;
-that only works because provider and consumer import this very module.
-
-Every error carries a stable ``code`` (the ``error`` field of the gateway's JSON
-body) and a human message; the gateway's single error table maps classes to
-HTTP statuses.
-
-Every ``ServiceError`` is raised on purpose, so ``ServiceError`` itself is what a
-service's entrypoints expect (nameko checks ``isinstance``): a new error class is
-expected without being listed anywhere, and nameko logs it as a warning, not as a
-crash with a traceback.
+``deserialize_to_instance`` makes the caller re-raise the same class instead of a
+``RemoteError`` (both sides import this module). Each has a stable ``code``, the gateway
+JSON body's ``error``. ``ServiceError`` itself is what entrypoints expect, so a new error
+class is logged as a warning, not a crash, without being listed anywhere.
 """
 
 from __future__ import annotations
@@ -28,8 +19,7 @@ class ServiceError(Exception):
     code: ClassVar[str] = "SERVICE_ERROR"
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        # Both values go into ``args``: that is what nameko serialises and what
-        # the caller's side passes back to ``__init__``. Nameko's serialiser sends a
+        # ``args`` is what nameko serialises and passes back to ``__init__``; it sends a
         # missing field (None) as the string "None", which no field is called.
         super().__init__(message, field)
         self.message = message

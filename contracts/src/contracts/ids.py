@@ -6,8 +6,7 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-# Services mint 32-hex-character ids (uuid4().hex); the bound only keeps an id short
-# enough for a Redis key and a log line, so ids minted elsewhere (tests, older data) pass.
+# Services mint 32 hex digits; the bound only keeps ids short (Redis keys, log lines).
 ENTITY_ID_MAX_LENGTH = 64
 
 EntityId = Annotated[str, StringConstraints(min_length=1, max_length=ENTITY_ID_MAX_LENGTH)]

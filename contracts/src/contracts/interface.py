@@ -1,9 +1,8 @@
 """What a contract is: an RPC method or an event, with a version and its schemas.
 
-Each ``<service>/v<N>.py`` module declares its methods as ``RpcMethod`` values
-that point at the pydantic models the service validates with, so the exported
-JSON Schema, the pact tests (both in ``contract_testing``) and the running code all
-read the same definition.
+Each ``<service>/v<N>.py`` declares its methods as ``RpcMethod`` values pointing at the
+models the service validates with: the JSON Schemas, the pacts and the code read one
+definition.
 """
 
 from __future__ import annotations
@@ -33,8 +32,7 @@ class RpcMethod:
     args: type[BaseModel]
     result: Any  # a pydantic model or any type pydantic can describe (e.g. an id string)
     errors: tuple[type[ServiceError], ...]
-    # The provider package version that first serves this method: a consumer
-    # calling it needs a provider at least this new (recorded in its pacts).
+    # The provider version that first serves it (a consumer's pacts record it).
     since: str = "1.0.0"
 
 

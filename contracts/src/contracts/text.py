@@ -1,19 +1,7 @@
-"""Text a person typed: limited as sent, trimmed of blanks, never blank, no stray controls.
-
-One definition of blank for every text field: a character that displays as nothing,
-white space (``str.isspace``: spaces, tabs, line breaks, NBSP...), a format character
-(Unicode category Cf: zero-width space and joiners, the byte order mark, bidirectional
-marks and controls) or a Hangul filler (letters fonts draw empty). A text is trimmed of
-blanks at both ends and refused when nothing else is left: ``"\u200b\u200b"``,
-``"\ufeff"``, ``"\u3164"`` and a lone NBSP alike. A leading right-to-left override is
-trimmed like any of them (``"\u202eLisboa"`` is stored as ``"Lisboa"``).
-
-Each field then names what it refuses inside: control characters (C0, DEL, C1), which
-corrupt logs, terminals and other clients' displays, and in names the bidirectional
-embeddings, overrides and isolates. A name is shown inside other text (a list, a
-ticket, a log line) where an override left open reverses what follows it; a message is
-shown as a paragraph of its own, where an override ends with the paragraph, and people
-write in mixed scripts, so it may hold one.
+"""Text a person typed (README, "The edge": text fields): limited as sent, trimmed of
+blanks (white space, format characters, Hangul fillers: what displays as nothing), never
+blank, and refusing what each field names (control characters; in names, bidirectional
+controls, since a name shown inside other text could reverse what follows it).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """airports v2: ``create_v2(name) -> Airport``, served beside v1 since airports 1.1.0.
 
-v1 ``create`` answers with the new id only, so a caller has to assume how the
-service normalised the name. ``create_v2`` answers with the stored record.
-Changing v1's result type would break every v1 caller, so v2 is a new method
-name and v1 stays served until no released consumer calls it (contracts/README.md).
+v1 ``create`` answers with the id only; changing its result would break every v1
+caller, so v2 is a new name and v1 stays until no released consumer calls it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""messages v1: short text messages that expire.
+"""messages v1: short text messages that expire; ``message_created`` once per saved message.
 
-``save_message`` answers with the saved message (its id and times), so a caller answers
-with the expiry without a second call; ``get_all_messages`` gives the live messages,
-newest first. ``message_created`` is dispatched once per saved message.
-
-Times are integers in milliseconds: ``created`` and ``expires`` since the Unix
-epoch, ``expires_in`` is what Redis reports as left (``PTTL``) when read.
+Times are integer milliseconds: ``created`` and ``expires`` since the epoch,
+``expires_in`` what Redis reports as left (``PTTL``) when read.
 """
 
 from __future__ import annotations

@@ -2,33 +2,41 @@
 its metrics and the context of the log lines it writes.
 
 The call line is ``<service>.<method> request_id=... <outcome> <ms>``. The gateway puts
-``request_id`` into the worker's context data; nameko copies context data into the
-headers of every RPC call and event the worker makes, so the same id shows up in the
-call line of every service the request touched. The outcome is ``ok`` or the error's
-code (``service_runtime.metrics.outcome``), the same in the line, in its JSON fields
-(``service_runtime.logformat``) and in the metrics.
+``request_id`` into the worker's context data, which nameko copies into every RPC call
+and event the worker makes: the same id tags the call line of every service the request
+touched. The outcome is ``ok`` or the error's code (``service_runtime.metrics.outcome``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import Any
 
+import eventlet
+import eventlet.wsgi
 from nameko.extensions import DependencyProvider
+from prometheus_client import make_wsgi_app
 
-from service_runtime.logformat import CallContext, enter_call, serving
-from service_runtime.metrics import (
-    ENTRYPOINT_ERRORS,
-    ENTRYPOINT_SECONDS,
-    MetricsListener,
-    error_code,
-    outcome,
-)
+from service_runtime.logformat import CURRENT_CALL, CallContext, serving
+from service_runtime.metrics import ENTRYPOINT_ERRORS, ENTRYPOINT_SECONDS, outcome
+from service_runtime.settings import Setting
 
 log = logging.getLogger("calls")
 
 REQUEST_ID_KEY = "request_id"
+METRICS_PORT = Setting(
+    "METRICS_PORT",
+    int,
+    0,
+    "port of the service's Prometheus listener (GET /metrics); 0: no listener",
+    minimum=0,
+    maximum=65535,
+)
+METRICS_HOST = Setting(
+    "METRICS_HOST", str, "127.0.0.1", "address the metrics listener binds (0.0.0.0 in a container)"
+)
 
 
 class CallObserver(DependencyProvider):
@@ -37,16 +45,30 @@ class CallObserver(DependencyProvider):
 
     def __init__(self) -> None:
         self.calls: dict[Any, CallContext] = {}  # by worker context
+        self.listener: Any = None
+        self.server: Any = None
 
     def setup(self) -> None:
         serving(self.container.service_name)
-        self.listener = MetricsListener(self.container)
 
     def start(self) -> None:
-        self.listener.start()
+        port = METRICS_PORT.read(self.container.config)
+        if not port:
+            return
+        # Bound at start, so a taken port stops the service with a clear error.
+        self.listener = eventlet.listen((METRICS_HOST.read(self.container.config), port))
+        self.server = self.container.spawn_managed_thread(
+            partial(eventlet.wsgi.server, self.listener, make_wsgi_app(), log_output=False),
+            identifier="metrics listener",
+        )
 
     def stop(self) -> None:
-        self.listener.stop()
+        if self.server is not None:
+            self.server.kill()
+            self.server = None
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
 
     kill = stop
 
@@ -57,7 +79,7 @@ class CallObserver(DependencyProvider):
             worker_ctx.context_data.get(REQUEST_ID_KEY),
             time.perf_counter(),
         )
-        enter_call(call)
+        CURRENT_CALL.set(call)
 
     def worker_result(self, worker_ctx: Any, result: Any = None, exc_info: Any = None) -> None:
         call = self.calls[worker_ctx]
@@ -82,7 +104,7 @@ class CallObserver(DependencyProvider):
         method = worker_ctx.entrypoint.method_name
         ENTRYPOINT_SECONDS.labels(worker_ctx.service_name, method).observe(elapsed)
         if error is not None:
-            ENTRYPOINT_ERRORS.labels(worker_ctx.service_name, method, error_code(error)).inc()
+            ENTRYPOINT_ERRORS.labels(worker_ctx.service_name, method, outcome(error)).inc()
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         self.calls.pop(worker_ctx, None)

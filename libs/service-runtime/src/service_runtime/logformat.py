@@ -1,23 +1,12 @@
 """How a service logs: the one ``LOGGING`` configuration every service runs with
-(``logging_config``, applied by ``service_runtime.serve``; a config.yaml only maps
-``LOG_FORMAT`` and ``LOG_LEVEL``), its line format and its batched output.
+(``logging_config``, applied by ``service_runtime.serve``), its JSON fields (README, "API
+description, metrics and logs") and its batched output.
 
-A JSON line (``LOG_FORMAT=json``) always has ``time`` (ISO 8601, UTC), ``level``,
-``logger``, ``service`` and ``message``; a line logged while a worker runs also has
-``method``, ``request_id``, ``duration_ms`` (since the worker started; on its call line,
-its duration) and, on the worker's call line, ``outcome`` (``ok`` or the error's code)
-and, for an HTTP route that answered, ``status``. The worker's context is set by
-``service_runtime.calls``.
-
-**Output in batches.** ``logging.StreamHandler`` writes and flushes each record on its
-own: a system call per line, and under eventlet a blocking one, so the whole process
-(every green thread) waits on it; profiled under load it was the largest single cost of
-the gateway (about a sixth of its CPU). ``BatchedStreamHandler`` formats each record at
-once (so a line says what was true when it was logged) and writes what has gathered
-when the batch is full, when a record of level WARNING or above arrives (errors are
-never held back), or at most ``FLUSH_SECONDS`` after the first line of a batch. On a
-normal exit ``logging.shutdown`` flushes it; a process killed outright loses at most the
-last ``FLUSH_SECONDS`` of INFO lines.
+**Output in batches.** ``logging.StreamHandler`` writes and flushes each record: a
+blocking system call per line that, under eventlet, stalls every green thread; under load
+it was about a sixth of the gateway's CPU. ``BatchedStreamHandler`` formats each record at
+once and writes when the batch is full, on a WARNING or above, or ``FLUSH_SECONDS`` after
+a batch's first line: a process killed outright loses at most that much of INFO lines.
 """
 
 from __future__ import annotations
@@ -45,7 +34,7 @@ LOG_LEVEL = Setting("LOG_LEVEL", str, "INFO", "level of the root logger")
 
 @dataclass
 class CallContext:
-    """The worker a log line is written in: one timer, and its outcome once it has one."""
+    """The worker a log line is written in (``service_runtime.calls`` sets it)."""
 
     service: str
     method: str
@@ -60,14 +49,10 @@ class CallContext:
         return time.perf_counter() - self.started if self.elapsed is None else self.elapsed
 
 
-# Each eventlet green thread (so each worker) has its own context.
-_current_call: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
+# Each eventlet green thread (so each worker) has its own context; ``calls`` sets it.
+CURRENT_CALL: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
 # Lines outside any worker (start-up, connections) name the service this process runs.
 _process_service = ""
-
-
-def enter_call(call: CallContext) -> None:
-    _current_call.set(call)
 
 
 def serving(service: str) -> None:
@@ -90,7 +75,7 @@ class ServiceJsonFormatter(JsonFormatter):
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         super().add_fields(log_data, record, message_dict)
-        call = _current_call.get()
+        call = CURRENT_CALL.get()
         if call is None:
             log_data.setdefault("service", _process_service)
             return
@@ -104,15 +89,8 @@ class ServiceJsonFormatter(JsonFormatter):
             log_data["status"] = call.status
 
 
-# user:password@ in a URL. Libraries mask the first URL they log, not the others: nameko
-# logged "Error connecting to broker at pyamqp://u:********@rabbitmq1/;pyamqp://u:<the
-# password>@rabbitmq2/..." for an AMQP_URI naming a cluster's nodes.
+# user:password@ in a URL: nameko masks only the first URL of an AMQP_URI naming several.
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-
-
-def without_passwords(text: str) -> str:
-    """``text`` with the password of every URL in it masked."""
-    return URL_PASSWORD.sub(r"\1********@", text)
 
 
 FLUSH_SECONDS = 0.2
@@ -126,9 +104,7 @@ class BatchedStreamHandler(logging.StreamHandler):
         self.timer: threading.Timer | None = None
 
     def handle(self, record: logging.LogRecord) -> bool:
-        # logging's, without taking the handler's lock for every line: ``emit`` only
-        # formats and appends (no I/O, nothing that yields to another green thread);
-        # ``flush``, which writes, still takes it.
+        # logging's, without the lock: ``emit`` never yields; ``flush``, which writes, locks.
         if not self.filter(record):
             return False
         self.emit(record)
@@ -141,7 +117,7 @@ class BatchedStreamHandler(logging.StreamHandler):
             self.handleError(record)
             return
         if "://" in line:
-            line = without_passwords(line)
+            line = URL_PASSWORD.sub(r"\1********@", line)
         self.pending.append(line)
         if len(self.pending) >= BATCH_LINES or record.levelno >= logging.WARNING:
             self.flush()
@@ -165,23 +141,13 @@ class BatchedStreamHandler(logging.StreamHandler):
             self.release()
 
 
-def lean_records() -> None:
-    """Log records without the fields no format here prints (thread, process, source line).
-
-    Filling them is most of what a record costs: under eventlet ``current_thread()``
-    is a green-thread lookup, and the source line is found by walking the stack, on
-    every line; with a line per call that was about a tenth of a process's CPU. These
-    are the switches the logging HOWTO's "Optimization" section names.
-    """
+def formatter(log_format: str | None = None) -> logging.Formatter:
+    """The formatter factory of ``logging_config``: ``log_format`` is a ``LOG_FORMAT``."""
+    # The HOWTO's "Optimization" switches: unprinted fields cost a tenth of the CPU.
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
     logging._srcfile = None  # the documented way to skip the stack walk
-
-
-def formatter(log_format: str | None = None) -> logging.Formatter:
-    """The formatter factory of ``logging_config``: ``log_format`` is a ``LOG_FORMAT``."""
-    lean_records()
     if LOG_FORMAT.read({LOG_FORMAT.key: log_format}) == "json":
         return ServiceJsonFormatter()
     return logging.Formatter()

@@ -1,27 +1,15 @@
-"""A worker's memory is freed when the worker ends, and freed memory goes back to the OS
-once the service falls quiet.
+"""A worker's memory is freed when it ends; freed memory goes back to the OS when quiet.
 
-* **Each worker is a reference cycle.** The worker context holds the service instance,
-  whose injected dependencies (the RPC proxies) hold the worker context. So nothing a
-  worker used (its request, body, proxies) is freed when it ends: it waits for the
-  cyclic garbage collector. Under load thousands of workers' objects wait at once,
-  Python's allocator takes more 1 MiB arenas for them, and the few long-lived objects
-  made meanwhile (cache entries, pooled connections) keep those arenas resident.
-  ``worker_teardown`` clears the instance's attributes, which breaks the cycle:
-  reference counting frees the worker at once. Nothing reads the instance after its
-  worker has ended.
-* **glibc keeps freed heap memory.** About 5 MB of a service's heap is free right after
-  start-up (what the imports allocated and let go), more after load. ``malloc_trim(0)``
-  hands every wholly free page back. It runs when no worker has begun for a whole
-  ``QUIET_SECONDS`` after some have (start-up's ``/ready`` checks included), never
-  under load, where the pages would only be taken again. Only the young generations
-  are collected first (the burst's own garbage, well under a millisecond): a full
-  collection of a service's ~56 000 objects costs ~20 ms, too much to pay after every
-  request of sparse traffic.
+* **Each worker is a reference cycle** (worker context -> service instance -> injected
+  proxies -> worker context), so under load thousands of finished workers wait for the
+  cyclic collector, and the arenas they took stay resident. ``worker_teardown`` clears
+  the instance's attributes (nothing reads them after the worker) to break the cycle.
+* **glibc keeps freed heap memory** (about 5 MB after start-up alone). ``malloc_trim(0)``
+  hands it back once no worker began for a whole ``QUIET_SECONDS``, never under load;
+  only the young generations are collected first (a full collection costs ~20 ms).
 
-Both hold the bench's idle-RSS target (every process at most 60 MB). A/B (2 runs of
-``--only POST --against-ours``: ``POST /airport``, ``/trip``, ``/messages`` at 50
-connections), idle RSS in MB with and without each:
+A/B for the bench's idle-RSS target (60 MB; 2 runs of ``--only POST --against-ours``),
+idle RSS in MB without each:
 
 | override | deviation | without it |
 |---|---|---|
@@ -38,20 +26,12 @@ from typing import Any
 import eventlet
 from nameko.extensions import DependencyProvider
 
-# Short enough that a service is back to its idle size within a second of its last
-# request; a check costs a wake-up, a release (young collection + trim) about 1 ms.
+# Back to idle size within a second of the last request; a release costs about 1 ms.
 QUIET_SECONDS = 0.25
 YOUNG_GENERATIONS = 1  # gc.collect(1): generations 0 and 1
 
 # glibc's; other C libraries (musl, macOS) have none, and nothing is trimmed there.
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None)
-
-
-def release_free_memory() -> None:
-    """Free the young garbage cycles, then return wholly free heap pages to the OS."""
-    gc.collect(YOUNG_GENERATIONS)
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 class QuietPeriods:
@@ -89,7 +69,9 @@ class ReleasedMemory(DependencyProvider):
         while True:
             eventlet.sleep(QUIET_SECONDS)
             if self.periods.quiet_after_work():
-                release_free_memory()
+                gc.collect(YOUNG_GENERATIONS)
+                if _MALLOC_TRIM is not None:
+                    _MALLOC_TRIM(0)
 
     def worker_setup(self, worker_ctx: Any) -> None:
         self.periods.worker_started()

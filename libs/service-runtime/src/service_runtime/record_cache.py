@@ -1,15 +1,10 @@
 """A bounded in-process cache of records that never change once created (airports, trips).
 
-A process that keeps a record its service returned can answer again without the RPC hop
-(gateway -> broker -> service -> Redis and back), which is most of what a read costs.
-Only records a service actually returned are kept: a failed read (``NotFound``, a
-timeout, an outage) raises through and leaves nothing behind. Each record is kept at
-most ``RECORD_CACHE_SECONDS``, so one removed behind the services' back (a restore of
-an older backup) stops being served within that time.
-
-A cached record is shared by every reader in the process: callers must not mutate it.
-One cache per ``RecordCache`` declaration, shared by the container's workers (green
-threads: no locking needed, nothing in ``get`` yields between the lookup and the store).
+A kept record answers again without the RPC hop, most of what a read costs. Only
+records a service returned are kept (a failed read raises through), each at most
+``RECORD_CACHE_SECONDS``, so one removed behind the services' back (a restore of an
+older backup) stops being served within that time. Readers share a cached record: never
+mutate it. Green threads need no locking: ``get`` does not yield between lookup and store.
 """
 
 from __future__ import annotations
@@ -75,7 +70,7 @@ class Records:
 
 
 class RecordCache(DependencyProvider):
-    """Injects this declaration's ``Records``, sized from the container's config."""
+    """Injects this declaration's ``Records``, shared by the container's workers."""
 
     records: Records
 

@@ -1,26 +1,17 @@
 """An RPC proxy whose calls never hang, and are timed.
 
-Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` publishes each
-call with nameko's ``call_async`` and waits for its reply at most
-``RPC_TIMEOUT_SECONDS`` (config, default 10 s), turning the ways a dependency can be
-missing into typed errors that cross RPC and map to HTTP:
+Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` publishes with
+nameko's ``call_async`` and waits at most ``RPC_TIMEOUT_SECONDS``; the ways a dependency
+can be missing become typed errors (README, "Faults: what a client sees"):
 
 * no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
-* the broker unreachable (down; the connection refused, lost, or closed by the broker)
-  -> ``ServiceUnavailable`` within ``RPC_PUBLISH_TIMEOUT_SECONDS`` (503), well before
-  the RPC timeout;
-* bound but no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504).
+* the broker unreachable -> ``ServiceUnavailable`` within ``RPC_PUBLISH_TIMEOUT_SECONDS``;
+* no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504); so is a
+  call handed to the broker before its connection dropped: the work may have been done.
 
-A call already handed to the broker when the connection drops gets 504 at the timeout,
-not 503: the service may have done the work, so "not done" would be a lie. Publishing
-retries once after a reconnect, so the first call after the broker's return finds a
-fresh connection instead of failing on the dead one. A message whose consumer dies
-before acknowledging it is redelivered by the broker to another instance, so the
-timeout must leave room for that failover.
-
-Requests are transient unless ``RPC_PERSISTENT_MESSAGES`` (``service_runtime.publishing``
-says what that changes) and keep their publisher confirm; every call is timed in
-``nameko_rpc_client_duration_seconds`` (``service_runtime.metrics``).
+Publishing retries once after a reconnect, so the first call after the broker's return
+finds a fresh connection. Requests are transient unless ``RPC_PERSISTENT_MESSAGES``
+(``service_runtime.publishing``); each call is timed in ``RPC_CLIENT_SECONDS``.
 
 | override | deviation | needed for |
 |---|---|---|
@@ -67,17 +58,14 @@ RPC_PUBLISH_TIMEOUT = Setting(
     "a call the broker has not accepted within this long (broker unreachable) gets 503",
     minimum=0.001,
 )
-# One quick retry (after kombu reconnects) replaces a connection the broker dropped;
-# nameko's default (3 retries, 2 s apart) held a request 3 s before a 500.
+# One quick retry after kombu reconnects; nameko's default held a request 3 s before a 500.
 PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.1,
     "interval_max": 0.1,
 }
-# What kombu and the socket raise when the broker is down or the connection is lost,
-# and what py-amqp raises when the broker closes or refuses the connection (its vhost
-# deleted, the user's access revoked, a forced close).
+# The broker down or the connection lost (kombu, the socket), closed or refused (py-amqp).
 BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 
 
@@ -107,14 +95,9 @@ class TimedRpcProxy(RpcProxy):
         return TimedServiceProxy(proxy, self.timeout, self.publish_timeout, self.replies_consumed)
 
     def replies_consumed(self) -> None:
-        """Return once this service consumes its reply queue.
-
-        The web server answers as soon as the process starts, possibly before the reply
-        queue is declared; a reply sent before then is dropped by the broker, and the
-        call would wait for nothing until its timeout. ``QueueConsumer.start`` returns
-        once its consumers are ready; nameko runs it in parallel with the web server's,
-        and on a consumer already started it only waits for that.
-        """
+        """Return once this service consumes its reply queue: the web server answers
+        before the queue may be declared, and the broker drops a reply sent before then.
+        On a consumer already started, ``QueueConsumer.start`` only waits for it."""
         self.rpc_reply_listener.queue_consumer.start()
 
 
@@ -129,13 +112,10 @@ class TimedServiceProxy:
         before_publish: Callable[[], None] = lambda: None,
     ) -> None:
         self._proxy = proxy
+        self.service_name: str = proxy.service_name
         self.timeout = timeout
         self.publish_timeout = publish_timeout
         self._before_publish = before_publish
-
-    @property
-    def service_name(self) -> str:
-        return self._proxy.service_name
 
     def with_timeout(self, timeout: float) -> TimedServiceProxy:
         """The same proxy with a different bound (readiness probes use a short one)."""
@@ -150,7 +130,7 @@ class TimedServiceProxy:
             started = time.perf_counter()
             error = None
             try:
-                return self._call(method, method_name, args, kwargs)
+                return self._call(method, method_name, started, args, kwargs)
             except Exception as failed:
                 error = failed
                 raise
@@ -161,10 +141,11 @@ class TimedServiceProxy:
 
         return call
 
-    def _call(self, method: Any, method_name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _call(
+        self, method: Any, method_name: str, started: float, args: tuple, kwargs: dict[str, Any]
+    ) -> Any:
         """Hand the call to the broker within ``publish_timeout``, then wait for its reply;
         the whole call, publishing included, within ``timeout``."""
-        started = time.perf_counter()
         with bounded(
             min(self.timeout, self.publish_timeout),
             ServiceUnavailable(

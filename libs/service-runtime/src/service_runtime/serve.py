@@ -1,20 +1,11 @@
 """``python -m service_runtime.serve run --config config.yaml module:Class``: how every
-service here is started (the devstack, the images, the tests' processes). It is
-``nameko run``, unchanged, plus four things:
-
-* **Name lookups off the hub** (``service_runtime.name_lookup``): a name that stops
-  resolving delays only the connection that looks it up, never the whole process.
-* **Settings checked first**: every declared setting is read from the config
-  (``service_runtime.settings.check_all``); a bad value stops the process with one line
-  naming it, before nameko starts anything.
-* **The project's logging** (``service_runtime.logformat.logging_config``: the
-  ``LOG_FORMAT`` and ``LOG_LEVEL`` settings, batched output) when the config has no
-  ``LOGGING`` block of its own; plain ``nameko run`` would log bare messages.
-* **No ``pkg_resources``**: nameko's CLI imports it only to print its own version, and
-  importing it scans every installed distribution. A stand-in answers that one
-  question from ``importlib.metadata`` and, on any other use, replaces itself with the
-  real module. Without it (A/B, 2 runs of ``nox -s bench --only POST --against-ours``)
-  every process idles about 3 MB larger, which breaks the bench's 60 MB target:
+service here starts. It is ``nameko run`` plus: name lookups off the hub
+(``service_runtime.name_lookup``); every declared setting checked first, a bad value
+stopping the process with one line naming it; the project's logging
+(``logformat.logging_config``) when the config has no ``LOGGING`` block; and no
+``pkg_resources``, which nameko's CLI imports only to print its version (a stand-in
+answers that from ``importlib.metadata`` and on any other use loads the real module).
+A/B, 2 runs of ``nox -s bench --only POST --against-ours``:
 
 | override | deviation | without it, idle RSS |
 |---|---|---|
@@ -53,10 +44,8 @@ def _stand_in() -> types.ModuleType:
 
 
 def prepare(argv: list[str]) -> None:
-    """Apply the project's logging for the config ``argv`` names unless it brings its own
-    (nameko then applies that; with ours in place, its fallback does nothing), every line
-    naming the service from the first; then check every setting the service declares
-    (``nameko run`` imports it next anyway)."""
+    """Apply the project's logging for the config ``argv`` names unless it brings its own,
+    then check every setting the service declares."""
     import yaml
     from nameko.cli.main import setup_parser, setup_yaml_parser
     from nameko.cli.run import import_service
@@ -71,10 +60,7 @@ def prepare(argv: list[str]) -> None:
     with open(args.config) as config_file:
         config = yaml.safe_load(config_file) or {}
     if "LOGGING" not in config:
-        # As with a config's LOGGING under `nameko run`, the loggers that exist by now are
-        # disabled: nameko's runner and containers (imported above), whose warning with a
-        # traceback for every expected error (each 404) would cost a flushed write each.
-        # The service is imported after it: the loggers its imports make stay enabled.
+        # As under `nameko run`, existing loggers (nameko's: a traceback per 404) go quiet.
         logging.config.dictConfig(logging_config(config))
     with contextlib.suppress(CommandError):  # nameko reports it
         # Imported for their names, and so that every setting they read is declared.
@@ -84,8 +70,7 @@ def prepare(argv: list[str]) -> None:
 
 def main() -> None:
     sys.modules.setdefault("pkg_resources", _stand_in())
-    # Nameko 2 runs on eventlet only (pinned: issue 22); its deprecation notice would be
-    # nine lines at every start, around the one line a refused setting gets.
+    # Nameko 2 runs on eventlet only: its deprecation notice is nine lines of noise.
     warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
@@ -99,8 +84,7 @@ def main() -> None:
     try:
         prepare(sys.argv[1:])
     except SettingError as refused:
-        # A value the operator set: one line naming it and its bound. Checked before
-        # nameko starts a container, whose green threads would print a traceback each.
+        # One line, before nameko's green threads could print a traceback each.
         sys.exit(f"configuration error: {refused}")
     nameko_main()
 

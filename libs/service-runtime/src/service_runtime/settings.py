@@ -1,18 +1,12 @@
-"""Typed settings: each configuration key is declared once, with its type, default and bounds.
+"""Typed settings: each configuration key declared once, with its type, default and bounds.
 
-A service's ``config.yaml`` only maps environment variables to keys
-(``RPC_TIMEOUT_SECONDS: ${RPC_TIMEOUT_SECONDS}``: unset gives null); the default lives
-here, beside the code that uses the value, so it is written exactly once. An explicit
-``0`` is a value, not "unset": only a missing key, null or an empty string falls back to
-the default. A value out of bounds (or of the wrong type) stops the service at start with
-one line naming the key: ``service_runtime.serve`` reads every declared setting
-(``check_all``) before nameko starts anything.
+A ``config.yaml`` only maps environment variables to keys (unset gives null); the default
+lives here, beside the code that uses it. Only a missing key, null or "" falls back to
+the default (``0`` is a value). ``ALL_SETTINGS`` holds every one, for ``check_all`` (run
+at start by ``service_runtime.serve``), the README's table and the tests.
 
     RPC_TIMEOUT = Setting("RPC_TIMEOUT_SECONDS", float, 10.0, "bound on any RPC", minimum=0.001)
     timeout = RPC_TIMEOUT.read(self.container.config)
-
-Every ``Setting`` is recorded in ``ALL_SETTINGS`` (by key) so documentation and tests
-can list them all.
 """
 
 from __future__ import annotations

@@ -1,19 +1,13 @@
 """Redis-backed stores, the one idempotent create, and the provider that injects a store.
 
-A service's entrypoints never see Redis: they get a store object (``AirportStore``,
-``TripStore`` ...) whose methods speak the service's language. Each store documents
-its key layout; every key it writes starts with ``REDIS_KEY_PREFIX`` so tests and
-side-by-side deployments can share one Redis database without touching each
-other's data. The connection is nameko-redis's ``REDIS_URIS`` entry under the service's
-name (e.g. ``REDIS_URIS: {airports: ${REDIS_URL:...}}``); Sentinel and replica
-acknowledgement: ``service_runtime.replication``.
+Entrypoints never see Redis: they get a store whose methods speak the service's
+language; each store documents its key layout. Every key starts with
+``REDIS_KEY_PREFIX``, so tests and side-by-side deployments can share one database.
+The connection is nameko-redis's ``REDIS_URIS`` entry under the service's name.
 
-**Creates that happen once per ``Idempotency-Key``, also when RabbitMQ redelivers
-them.** The gateway passes a client's key along with the call as context data (it
-travels in the message headers, so no RPC signature changes); ``RecordStore.create``
-derives the new record's id from it instead of drawing a fresh one and writes the record
-only if that id is still free. The key's lifetime is the gateway's business; a record
-lives as long as the service keeps it.
+The gateway passes a client's ``Idempotency-Key`` as context data (message headers, no
+signature change); ``RecordStore.create`` derives the record's id from it and writes
+only if that id is free, so a redelivered or retried create ends at the same record.
 """
 
 from __future__ import annotations
@@ -37,15 +31,14 @@ REDIS_KEY_PREFIX = Setting(
     "",
     "prefix of every Redis key the service writes (tests, side-by-side)",
 )
-# Bounded socket waits: a stalled Redis turns into an error, never a hung worker.
+# A stalled Redis turns into an error, never a hung worker.
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
 CLIENT_OPTIONS: dict[str, Any] = {
     "decode_responses": True,
     "socket_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT_SECONDS,
 }
-# A Redis refusing, timing out or short of replicas; and one at its memory bound
-# (deploy/redis/redis.conf: ``noeviction``), which refuses writes with an OOM error.
+# A Redis refusing, timing out or short of replicas; one at its bound (``noeviction``).
 STORAGE_OUTAGES = (redis.ConnectionError, redis.TimeoutError, UnreplicatedWrite)
 STORAGE_FULL = redis.exceptions.OutOfMemoryError
 
@@ -72,13 +65,8 @@ class RedisStore:
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
-        """True once Redis answers with its data loaded.
-
-        Raises ``ServiceUnavailable`` while Redis is still reading its append-only
-        log after a restart (``INFO persistence`` says ``loading:1``; INFO is one of
-        the few commands Redis answers then): a service that reported ready now
-        would serve an empty store. ``redis.RedisError`` when Redis does not answer.
-        """
+        """True once Redis answers with its data loaded; ``ServiceUnavailable`` while it
+        still reads its append-only log (ready now, it would serve an empty store)."""
         persistence = self.client.info("persistence")
         if persistence.get("loading"):
             raise ServiceUnavailable(
@@ -104,13 +92,6 @@ class IdempotencyKey(DependencyProvider):
         return worker_ctx.context_data.get(IDEMPOTENCY_KEY_CONTEXT)
 
 
-def record_id(service: str, idempotency_key: str | None) -> str:
-    """A fresh id (32 hex digits), or without randomness the one ``idempotency_key`` gives."""
-    if idempotency_key is None:
-        return uuid.uuid4().hex
-    return uuid.uuid5(RECORD_ID_NAMESPACE, f"{service}:{idempotency_key}").hex
-
-
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
@@ -122,25 +103,23 @@ class Created(NamedTuple, Generic[RecordT]):
 class RecordStore(RedisStore, Generic[RecordT]):
     """A store of one kind of record, each created once per idempotency key.
 
-    ``create`` is the one idempotent create of every service (see above). Any number of
-    deliveries of the same call (a retry after a 504, a redelivery after the instance
-    handling it died, two racing retries) so end with one record and answer with it; a
-    key whose record differs (or is gone) was used for another request:
-    ``IdempotencyKeyReused``.
-
-    By default a record is the hash ``<kind>:<id>`` of its other fields (one ``HSET``,
-    or one Lua script when a key makes it write-once); a store whose records live
+    A record is the hash ``<kind>:<id>`` of its other fields; a store whose records live
     otherwise overrides ``new``, ``write``, ``get`` and ``same_request``.
     """
 
-    service: str  # ids derive from (service, key): the same in every process and release
+    service: str  # ids derive from (service, key)
     kind: str
     model: type[RecordT]
     gone = ""  # why a record may be missing, for the NotFound message
 
     def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[RecordT]:
-        """A new record of ``fields``, stored; with a key, the one record that key created."""
-        record = self.new(record_id(self.service, idempotency_key), **fields)
+        """A new record of ``fields``, stored; with a key, the one record that key created
+        (``IdempotencyKeyReused`` when that record differs or is gone)."""
+        if idempotency_key is None:
+            new_id = uuid.uuid4().hex
+        else:
+            new_id = uuid.uuid5(RECORD_ID_NAMESPACE, f"{self.service}:{idempotency_key}").hex
+        record = self.new(new_id, **fields)
         if self.write(record, only_if_new=idempotency_key is not None):
             return Created(record, True)
         earlier = self.get(record.id)  # type: ignore[attr-defined]
@@ -188,14 +167,9 @@ StoreT = TypeVar("StoreT", bound=RedisStore)
 
 
 class StoreProvider(Redis, Generic[StoreT]):
-    """Injects one shared ``store_cls`` instance over nameko-redis's client (configured
-    as Nameko users expect: ``REDIS_URIS[key]``, ``key`` defaulting to the service's name).
-
-    It adds the store wrapper, bounded socket waits (``CLIENT_OPTIONS``), a connection
-    name (``CLIENT LIST`` shows which service holds it), and closing the pool on stop.
-    A storage failure becomes its typed error in the RPC entrypoint, which sees every
-    command a worker ran, pipelines included.
-    """
+    """Injects one shared ``store_cls`` over nameko-redis's client (``REDIS_URIS[key]``,
+    ``key`` defaulting to the service's name), with bounded socket waits, a connection
+    name for ``CLIENT LIST``, and the pool closed on stop."""
 
     def __init__(self, store_cls: type[StoreT], key: str | None = None, **options: Any) -> None:
         super().__init__(key, **{**CLIENT_OPTIONS, **options})
@@ -216,29 +190,21 @@ class StoreProvider(Redis, Generic[StoreT]):
             ) from None
 
     def start(self) -> None:
-        # nameko-redis's start, with the client found through Sentinel when configured
-        # and writes acknowledged by replicas (service_runtime.replication).
+        # nameko-redis's, with Sentinel and replica acknowledgement (replication).
         config = self.container.config
         self.client = redis_client(self.redis_uri, self.key, config, self.options)
         self.store = self.store_cls(self.client, REDIS_KEY_PREFIX.read(config), config)
-        STORE_MEMORY.track(self.key, self.client)
+        STORE_MEMORY.clients[self.key] = self.client
 
     def stop(self) -> None:
-        self._close_pool()
-        super().stop()
-
-    def kill(self) -> None:
-        self._close_pool()
-        super().kill()
-
-    def _close_pool(self) -> None:
-        # nameko-redis only drops its reference to the client: the pool's sockets
-        # would stay open until garbage collection, one idle Redis connection per
-        # pooled socket for every stopped (or restarted) container.
+        # nameko-redis only drops the client, whose sockets stay open until collected.
         if self.client is not None:
             self.client.connection_pool.disconnect()
-        STORE_MEMORY.forget(self.key)
+        STORE_MEMORY.clients.pop(self.key, None)
         self.store = None
+        super().stop()
+
+    kill = stop  # nameko-redis's kill is its stop
 
     def get_dependency(self, worker_ctx: Any) -> StoreT:
         return self.store

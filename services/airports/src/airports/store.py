@@ -1,8 +1,5 @@
-"""AirportStore: the only code that knows how airports sit in Redis.
-
-Key layout (under ``REDIS_KEY_PREFIX``): ``airport:<id>`` is a hash ``{name}``: one
-``HSET`` per create (a Lua script when an idempotency key makes it write-once), one
-``HGETALL`` per read (``service_runtime.store.RecordStore``).
+"""AirportStore: the only code that knows how airports sit in Redis: ``RecordStore``'s
+hash ``airport:<id>`` of ``{name}`` (under ``REDIS_KEY_PREFIX``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """HTTP request bodies: declared JSON, parsed strictly, validated with the contracts' types.
 
-The field types are the contracts' own (``contracts.text``: trimmed, never blank, no
-control characters, no bidirectional controls in names). A body with the same fields as
-an RPC method's arguments is that contract's model (``POST /trip`` is
-``contracts.trips.v1.CreateTrip``); only bodies whose names differ from the RPC
-arguments get a model here.
+A body with an RPC method's argument names is that contract's model (``POST /trip`` is
+``CreateTrip``); only bodies whose names differ get a model here.
 """
 
 from __future__ import annotations
@@ -38,12 +35,9 @@ class NewMessage(Arguments):
 
 
 def parse_body(request: Request, model: type[BodyT]) -> BodyT:
-    """The request's JSON body validated against ``model``.
-
-    Raises ``UnsupportedMediaType`` (415) unless the body is declared
-    ``application/json`` in UTF-8 (media types ignore letter case), then
-    ``MalformedJson`` or ``InvalidArgument`` (both 400).
-    """
+    """The request's JSON body validated against ``model``: ``UnsupportedMediaType`` (415)
+    unless declared ``application/json`` in UTF-8, then ``MalformedJson`` or
+    ``InvalidArgument`` (both 400)."""
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if request.mimetype != JSON_MEDIA_TYPE or charset != "utf-8":
         raise UnsupportedMediaType("request bodies must be application/json (UTF-8)")

@@ -1,17 +1,10 @@
-"""Who the client is: the address (and scheme) the edge saw, believed from the edge alone.
+"""Who the client is: the address and scheme the edge saw, believed from the edge alone.
 
-The edge sets ``X-Forwarded-For`` to the address it accepted the connection from and
-``X-Forwarded-Proto`` to ``http`` or ``https``, replacing whatever the client sent.
-A request whose peer is in ``TRUSTED_PROXIES`` gets those values through Werkzeug's
-``ProxyFix`` (one hop: the right-most address, so a balancer that appends works too);
-any other request keeps its peer, whatever headers it carries. ``request.remote_addr``
-and ``request.scheme`` are then the client's, for the rate limit, the live feed and
-the ``Origin`` check.
-
-Entries are addresses, networks or host names. A name (the edge's service name in
-compose, the swarm or Kubernetes) stands for every address it resolves to; edges come
-and go, so an unknown peer that forwards a request has the names looked up again, at
-most once every ``RESOLVE_INTERVAL_SECONDS``.
+A request whose peer is in ``TRUSTED_PROXIES`` gets ``X-Forwarded-For`` and
+``X-Forwarded-Proto`` applied by Werkzeug's ``ProxyFix`` (one hop: the right-most
+address); any other keeps its peer. An entry may be a host name (the edge's service
+name): an unknown peer has the names looked up again, at most every
+``RESOLVE_INTERVAL_SECONDS``.
 """
 
 from __future__ import annotations

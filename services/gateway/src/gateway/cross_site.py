@@ -1,15 +1,7 @@
-"""Which other sites' pages may call the API: the ``Origin`` check.
-
-A browser sends ``Origin`` with a script's request and with a form's post. It must be
-this site, the same scheme, host and port the request was made to (as the client saw
-them: ``client_address`` believes the edge's ``X-Forwarded-Proto``), or one of
-``ALLOWED_ORIGINS``: another site's script gets 403, and so does ``null`` (sandboxed
-frames, files).
-
-The other half is in ``bodies.parse_body``: a request body must be declared
-``application/json``, which an HTML form cannot send and a cross-site script cannot
-send without the CORS preflight the gateway never grants. ``Host`` itself is checked by
-the edge (``EDGE_ALLOWED_HOSTS``).
+"""The ``Origin`` check: a browser's request must come from this site (scheme, host and
+port as the client saw them: ``client_address``) or one of ``ALLOWED_ORIGINS``; any other,
+``null`` included, is 403. The other half: a body must be ``application/json``
+(``bodies.parse_body``), which no form sends and no cross-site script without a preflight.
 """
 
 from __future__ import annotations

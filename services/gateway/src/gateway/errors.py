@@ -1,21 +1,16 @@
-"""The one table from errors to HTTP statuses, and the JSON error body.
+"""The one table from errors to HTTP statuses, and the JSON error body (README, "HTTP API").
 
-Every error response is ``{"error": CODE, "message": text}`` plus ``"field"``
-when one argument is to blame. Anything not in the table is a bug: it is logged
-with its traceback and the client gets a bare 500 without internals.
+Anything not in the table is a bug: logged with its traceback, a bare 500 to the client.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import (
-    Any,
-    NotRequired,  # pydantic needs these on 3.11
-)
+from typing import Any, NotRequired
 
 from nameko.exceptions import ContainerBeingKilled
-from typing_extensions import TypedDict
+from typing_extensions import TypedDict  # pydantic's requirement on Python 3.11
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -84,9 +79,7 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
     ServiceTimeout: 504,
 }
 
-# Werkzeug raises these itself (routing); their codes keep the same error format as
-# the services' errors. The edge answers its own refusals with the same body
-# (deploy/edge/haproxy.cfg; README's error table lists every code).
+# Werkzeug's own (routing), in the same body; README's error table lists every code.
 CODE_BY_HTTP_STATUS = {
     404: "ROUTE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
@@ -126,8 +119,7 @@ def status_of(error_type: type[ServiceError]) -> int | None:
 def response_from_exception(exc: BaseException) -> Response:
     """The HTTP response for any exception that escaped a route."""
     if isinstance(exc, ContainerBeingKilled):
-        # The process is going down (a crash or a forced stop) between accepting a
-        # request and starting its worker: another instance can answer it.
+        # Going down between accepting a request and its worker: another can answer.
         exc = ServiceUnavailable("gateway: this instance is stopping")
     if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
         return json_response(

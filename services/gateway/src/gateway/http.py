@@ -1,11 +1,9 @@
 """Nameko's ``@http`` and web server as shipped, with the gateway's error table.
 
-The edge (deploy/edge/haproxy.cfg) owns the connection: deadlines, sizes, framing,
-``Host``, each client's connections and streams. What stays here needs the application:
-the client as the edge saw it (``client_address``, through ``get_wsgi_app``, nameko's
-seam for WSGI middleware), the ``X-Request-Id`` every RPC call and log line of the
-request carries, the ``Origin`` check (``cross_site``), and JSON errors from the one
-table (``gateway.errors``) instead of Werkzeug's HTML.
+The edge owns the connection (deploy/edge/haproxy.cfg). What stays here needs the
+application: the client as the edge saw it (``client_address``, through nameko's
+``get_wsgi_app`` seam), the ``X-Request-Id``, the ``Origin`` check (``cross_site``), and
+JSON errors from the one table (``gateway.errors``) instead of Werkzeug's HTML.
 """
 
 from __future__ import annotations
@@ -29,11 +27,10 @@ from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
 from gateway.metrics import HTTP_ERRORS
 from service_runtime.calls import REQUEST_ID_KEY
-from service_runtime.signature_check import SignatureCheckedOnce
+from service_runtime.entrypoints import SignatureCheckedOnce
 
 REQUEST_ID_HEADER = "X-Request-Id"
-# A client's id is kept only if it is short and plain: it ends up in every log line. (The
-# edge applies the same rule; without it, in the developer's stack, this one does.)
+# A client's id is kept only if short and plain (as the edge does): it is in every log line.
 ACCEPTED_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 REQUEST_ID_ENVIRON_KEY = "gateway.request_id"
 
@@ -49,13 +46,11 @@ class JsonWsgiApp(WsgiApp):
         self.origin_rule = OriginRule(server.container.config)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        # nameko's WsgiApp, with the request id, the Origin check and JSON errors.
         request_id = environ[REQUEST_ID_ENVIRON_KEY] = request_id_for(
             environ.get("HTTP_X_REQUEST_ID")
         )
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
-            # eventlet reads the chunked body to its end; Werkzeug reads a body without
-            # Content-Length only when the server says so (a WSGI server extension).
+            # eventlet reads it to its end; Werkzeug needs to be told (a WSGI extension).
             environ["wsgi.input_terminated"] = True
         request = Request(environ, shallow=True)
         try:
@@ -67,8 +62,7 @@ class JsonWsgiApp(WsgiApp):
             response = response_from_exception(exc)
             HTTP_ERRORS.labels(response.json["error"]).inc()
         response.headers[REQUEST_ID_HEADER] = request_id
-        # Every answer is live (a stream, expiring messages, readiness) or a file that a
-        # deploy changes: a browser asks again before reusing any of them.
+        # Every answer is live or a file a deploy changes: revalidated before reuse.
         response.headers.setdefault("Cache-Control", "no-cache")
         return response(environ, start_response)
 
@@ -85,13 +79,8 @@ class JsonWebServer(WebServer):
 
 @dataclass(frozen=True)
 class Route:
-    """One HTTP route, declared once: ``@http`` serves it, ``gateway.openapi`` documents it.
-
-    What its function already says is not repeated: its docstring's first line is the
-    summary, its module the tag, its path parameters' annotations their types. Its error
-    answers are not listed either: the document feeds what it can raise (its body's
-    errors, its RPC methods' declared errors and outages, ``errors``) through the table.
-    """
+    """One HTTP route, declared once: ``@http`` serves it, ``gateway.openapi`` documents it
+    (with what its function says: summary, tag, path parameter types)."""
 
     method: str
     rule: str  # Werkzeug's, e.g. /airport/<string:airport_id>
@@ -112,9 +101,8 @@ class Route:
 
 
 class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
-    """``@http(route)``: every error the table maps (and Werkzeug's 4xx) is expected, so
-    nameko logs it as a warning instead of a crash; errors answer from the table
-    (``response_from_exception``, as nameko-examples does)."""
+    """``@http(route)``: every error the table maps (and Werkzeug's 4xx) is expected (a
+    warning, not a crash), and answers from the table."""
 
     server = JsonWebServer()
 
@@ -126,8 +114,7 @@ class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
     def handle_result(
         self, event: Any, worker_ctx: Any, result: Any, exc_info: Any
     ) -> tuple[Response, Any]:
-        # The response is decided here, once: the client gets it, and the call line and
-        # the metrics (``worker_result``) read its status and error code from it.
+        # Decided once: the client gets it; the call line and metrics read it (worker_result).
         if exc_info is None:
             response = self.response_from_result(result)
         else:
@@ -135,8 +122,8 @@ class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):
         event.send(response, None)
         return response, exc_info
 
-    def response_from_exception(self, exc: Exception) -> Response:
-        return response_from_exception(exc)
+    # Also how nameko's ``handle_request`` answers a failure before the worker.
+    response_from_exception = staticmethod(response_from_exception)
 
 
 http = JsonHttpEntrypoint.decorator

@@ -1,25 +1,11 @@
-"""``Idempotency-Key`` on the creating routes: a retried POST creates nothing new.
+"""``Idempotency-Key`` on the creating routes (README, "Idempotency-Key").
 
-A request with the header is answered once; a retry with the same key and the same
-body gets the first answer again (status, body, ``Location``), marked
-``Idempotent-Replayed: true``; the same key with another body is
-``IDEMPOTENCY_KEY_REUSED`` (422).
+Two layers, because the gateway alone cannot see what happened behind a lost reply: the
+gateway remembers each key's successful answer and replays it; the key also goes with
+the call, and the service's store creates one record per key (``service_runtime.store``).
 
-Two layers, because the gateway alone cannot see what happened behind a lost reply:
-
-* the gateway remembers each key's answer (``IdempotencyStore``) and replays it;
-* the key also goes to the service with the call, whose store creates the record once
-  per key (``service_runtime.store``). Racing retries, a retry after a 504 and RabbitMQ
-  redelivering a call whose instance died therefore all end at the same single record.
-
-Only successful answers are remembered: after a 503/504 the retry runs again (and
-finds the record if the first call did create it).
-
-Key layout of ``IdempotencyStore`` (under ``REDIS_KEY_PREFIX``, in the gateway's own
-Redis database): ``idempotency:<route>:<sha256 of the key>`` is a string, JSON
-``{"fingerprint", "status", "body", "location"}``, written with ``SET NX EX <ttl>``
-(the first answer wins, Redis expires it). One ``GET`` per keyed request, one ``SET``
-per first answer.
+``idempotency:<route>:<sha256 of the key>`` (under ``REDIS_KEY_PREFIX``) is a JSON string
+``{"fingerprint", "status", "body", "location"}``, written ``SET NX EX <ttl>``.
 """
 
 from __future__ import annotations
@@ -84,8 +70,7 @@ class IdempotencyStore(RedisStore):
 
     def remember(self, route: str, key: str, answer: StoredAnswer) -> None:
         ttl = IDEMPOTENCY_KEY_TTL.read(self.config)
-        # Redis down (or full) now: the client still gets its answer, and a retry finds
-        # the same record through the service; only the replay (and 422 check) is lost.
+        # Redis down or full: only the replay is lost (a retry finds the service's record).
         with contextlib.suppress(*STORAGE_OUTAGES, STORAGE_FULL):
             self.client.set(
                 self._answer_key(route, key), json.dumps(asdict(answer)), nx=True, ex=ttl
@@ -131,8 +116,7 @@ class IdempotentCreates:
         try:
             response = make_response()
         except IdempotencyKeyReused as reused:
-            # The service found the key's record holding another request (a race of
-            # different bodies on one key); the key came in this header.
+            # A race of different bodies on one key, found by the service.
             raise IdempotencyKeyReused(reused.message, field=IDEMPOTENCY_HEADER) from None
         if 200 <= response.status_code < 300:
             answer = StoredAnswer(

@@ -1,20 +1,11 @@
 """The live feed: ``message_created`` events fanned out to Server-Sent Events streams.
 
-Every gateway instance receives every event (a broadcast handler in the service)
-and hands it to ``MessageHub.publish``; each connected page holds one
-``Subscription``, a bounded eventlet queue drained by its streaming response.
-
-The stream is a generator the web server iterates on the connection's own green
-thread after the route has returned, so an open page costs a socket and a queue,
-never one of the container's workers.
-
-A slot is given back as soon as its client goes away: an event-stream client sends
-nothing after its request, so its socket turning readable means it closed (or
-reset) the connection, and a small green thread waiting for exactly that ends the
-stream at once, with one INFO line. Heartbeat comments go out whenever the queue
-stays quiet, so a peer that vanished without a word fails a write (or a proxy's
-idle timer is kept from closing the stream). Each client's own share of streams is
-capped by the edge, which counts its connections (``EDGE_MAX_STREAMS_PER_CLIENT``).
+Each gateway's broadcast handler hands every event to ``MessageHub.publish``; each open
+page holds a ``Subscription``, a bounded queue its streaming response drains on the
+connection's own green thread (never one of the container's workers). A client sends
+nothing after its request, so its socket turning readable means it went away: a small
+green thread waiting for that frees the slot at once. Heartbeats during silence find
+peers that vanished without a word.
 """
 
 from __future__ import annotations
@@ -51,8 +42,7 @@ HEARTBEAT_SECONDS = Setting(
     "seconds of silence after which a stream gets a heartbeat comment (finds dead clients)",
     minimum=0.01,
 )
-# Events a subscriber may fall behind by before it is dropped (its page then
-# reconnects and re-reads the list); keeps one stalled client from growing memory.
+# Events a subscriber may lag before it is dropped (its page reconnects and re-reads).
 SUBSCRIBER_BACKLOG = 100
 # How soon a page's EventSource reconnects after the stream ends (ms).
 RECONNECT_MS = 1000
@@ -78,8 +68,7 @@ class Subscription:
 
     def close(self) -> None:
         self.closed = True
-        # Wakes a stream waiting on an empty queue; a full one is not waiting and
-        # sees ``closed`` after its next event.
+        # Wakes a stream waiting on an empty queue; a full one sees ``closed`` next.
         with suppress(Full):
             self.queue.put_nowait(_CLOSED)
 
@@ -107,9 +96,8 @@ class Subscription:
                     continue
                 if event is _CLOSED:
                     if self.hung_up:
-                        # Nobody to end the response for: the server closes the
-                        # connection instead of writing to it (how eventlet's own
-                        # websocket support hands a connection back).
+                        # Nobody to answer: the server just closes the connection
+                        # (as eventlet's websocket support does).
                         wsgi.WSGI_LOCAL.already_handled = True
                     return
                 yield event

@@ -1,13 +1,9 @@
 """The OpenAPI 3.1 document of the HTTP API, generated from the routes the gateway serves.
 
-Nothing here restates a route, a schema or a status: each ``@http`` entrypoint's
-``Route`` (``gateway.http``) names its method, path, body model, result and the RPC
-methods it calls, and its function gives the summary (its docstring), the tag (its
-module) and the path parameters' types; results are the contracts' RPC result models, and
-each operation's
-error statuses and codes come from feeding the errors it can raise (its body parsing,
-the declared errors of the RPC methods it calls, the proxies' outage errors, its own)
-through ``gateway.errors.response_from_exception``, the one table.
+Each ``@http`` entrypoint's ``Route`` gives method, path, body, result and the RPC methods
+it calls; its function gives the summary (docstring), tag (module) and path parameter
+types. Error statuses and codes come from feeding the errors it can raise through
+``gateway.errors.response_from_exception``, the one table.
 """
 
 from __future__ import annotations
@@ -44,8 +40,7 @@ from gateway.http import JsonHttpEntrypoint, Route
 from gateway.idempotency import ACCEPTED_KEY, IDEMPOTENCY_HEADER
 
 TITLE = "Nameko travel & messenger gateway"
-# Errors an operation can raise besides its RPC methods' own (the edge's refusals of
-# a request it will not pass on are README's; they are the same body).
+# Errors an operation can raise besides its RPC methods' own.
 BODY_ERRORS = (MalformedJson, InvalidArgument, UnsupportedMediaType, OriginNotAllowed)
 OUTAGE_ERRORS = (ServiceUnavailable, ServiceTimeout)
 # A path parameter holding an encoded "/" matches no route.

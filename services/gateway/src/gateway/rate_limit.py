@@ -1,16 +1,9 @@
-"""Rate limit of ``POST /messages`` per client address: a token bucket in Redis.
+"""Rate limit of ``POST /messages`` per client address (README, "Rate limit of the message
+board"): a token bucket in Redis.
 
-Each client address has a bucket of ``MESSAGE_RATE_LIMIT_BURST`` tokens that refills
-continuously, the whole bucket in ``MESSAGE_RATE_LIMIT_WINDOW_SECONDS``. A post without a
-token is ``RATE_LIMITED`` (429) with ``Retry-After`` (whole seconds until a token is back).
-
-The client address is the one the edge saw (``request.remote_addr``, believed from
-``TRUSTED_PROXIES`` only: ``gateway.client_address``); it is never shown in an answer.
-
-Key layout of ``RateLimitStore`` (under ``REDIS_KEY_PREFIX``, the gateway's own Redis
-database): ``ratelimit:messages:<address>`` is a hash ``{tokens, at_ms}``, updated by
-one Lua script per post (read, refill, take, write: atomic across gateway instances,
-timed by Redis's own clock) and expiring once the bucket would be full again.
+``ratelimit:messages:<address>`` (under ``REDIS_KEY_PREFIX``) is a hash ``{tokens, at_ms}``
+updated by one Lua script per post, atomic across gateways and timed by Redis's clock; it
+expires once the bucket would be full again.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
-"""JSON request bodies read strictly: UTF-8 only, bounded nesting, no duplicate keys.
-
-* The body must be UTF-8 without a byte order mark (RFC 8259 8.1); Python's
-  ``json.loads`` would also guess UTF-16 and UTF-32 from bytes, so the body is
-  decoded here first.
-* Nesting deeper than ``MAX_JSON_DEPTH`` arrays and objects is refused before the
-  parser runs: it recurses once per level, and around a thousand levels (2 KB of
-  ``[``) raise ``RecursionError``. The check is one pass over the body, so no body
-  costs more than linear time (a pattern matching whole strings restarted at every
-  quote of an unclosed one: quadratic).
-* A key given twice is refused: which value wins differs between parsers.
-* ``NaN`` and ``Infinity`` are not JSON and are refused.
-
-Every refusal is ``MalformedJson`` (400) with a message about the body, never the
+"""JSON request bodies read strictly (README, "The edge": JSON): UTF-8 only, bounded
+nesting checked in one linear pass before the recursive parser runs, no key twice, no
+``NaN``/``Infinity``. Every refusal is ``MalformedJson`` (400) about the body, never the
 text of a Python exception.
 """
 
@@ -23,7 +12,7 @@ from typing import Any, NoReturn
 
 from gateway.errors import MalformedJson
 
-# Request bodies are flat objects; this leaves room and stays far from recursion limits.
+# Bodies are flat objects; this leaves room, far from the parser's recursion limit.
 MAX_JSON_DEPTH = 32
 BYTE_ORDER_MARK = b"\xef\xbb\xbf"
 # Every character the depth check looks at; one at a time, so matching cannot backtrack.

@@ -1,7 +1,5 @@
-"""The messages Nameko service: thin RPC entrypoints over ``MessageStore``.
-
-Each saved message is announced with the ``message_created`` event so other
-services (the gateway's live feed) react without polling.
+"""The messages Nameko service: thin RPC entrypoints over ``MessageStore``; each new
+message is announced with the ``message_created`` event (the gateway's live feed).
 """
 
 from __future__ import annotations

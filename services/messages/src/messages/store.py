@@ -1,25 +1,15 @@
 """MessageStore: the only code that knows how messages sit in Redis.
 
-Key layout (under ``REDIS_KEY_PREFIX``):
+Under ``REDIS_KEY_PREFIX``:
 
-* ``message:<id>``: a string, JSON ``{"text", "created", "expires"}`` (epoch ms),
-  written with ``SET ... PX <ttl>`` so Redis itself deletes it on expiry;
-* ``messages:by_expiry``: a sorted set of message ids scored by their expiry
-  (epoch ms). Every message lives ``MESSAGE_TTL_SECONDS``, so the latest expiry
-  is the newest message: the newest page is one ``ZREVRANGEBYSCORE`` from
-  ``+inf`` down to now, O(log N + page), without scanning the keyspace. Ids
-  whose expiry has passed are removed (``ZREMRANGEBYSCORE``) on every write and
-  read, so the index never outgrows the live messages by more than the ones
-  that expired since the last call.
+* ``message:<id>``: JSON ``{"text", "created", "expires"}`` (epoch ms), ``SET ... PX
+  <ttl>``: Redis deletes it on expiry, and its ``PTTL`` is ``expires_in``;
+* ``messages:by_expiry``: a sorted set of ids by expiry. Every message lives as long, so
+  the newest page is one ``ZREVRANGEBYSCORE`` from ``+inf`` down to now; expired ids are
+  removed on every write and read. An id whose key is gone is skipped.
 
-A create with an idempotency key (``service_runtime.store.RecordStore.create``) gets
-the id the key gives and writes the message only if that id is free (``SET ... NX``);
-a repeated create answers with the stored message and re-adds its index entry
-(harmless if present, the repair if the first create died between its two writes).
-
-The message key stays the truth: an id still in the index whose key Redis has
-already dropped is skipped, and the time left (``expires_in``) is Redis's own
-``PTTL``, not a computation.
+A keyed create (``RecordStore.create``) writes only if its id is free (``SET ... NX``); a
+repeat re-adds the index entry (the repair if the first create died between its writes).
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The trips Nameko service: thin RPC entrypoints over ``TripStore``.
-
-``create`` (and ``create_v2``) asks the airports service whether both airports
-exist, so a trip never points at an airport that was never created.
+"""The trips Nameko service: thin RPC entrypoints over ``TripStore``; a create asks the
+airports service that both airports exist.
 """
 
 from __future__ import annotations
@@ -46,9 +44,7 @@ class TripsService(RpcService, store=TripStore):
         args = validate(CreateTrip, {"airport_from": airport_from, "airport_to": airport_to})
         if args.airport_from == args.airport_to:
             raise SameAirport("a trip must go to a different airport", field="airport_to")
-        # The lookups the cache cannot answer, both at once: one RPC round trip of latency
-        # instead of two. None when both are known: handing work to green threads costs
-        # each a turn of the event loop, which under load was most of a create's time.
+        # What the cache cannot answer, both at once; no green thread (a loop turn) if none.
         unknown = [f for f in AIRPORT_FIELDS if getattr(args, f) not in self.airport_records]
         checks = eventlet.GreenPile()
         for field in unknown:

@@ -1,9 +1,5 @@
-"""TripStore: the only code that knows how trips sit in Redis.
-
-Key layout (under ``REDIS_KEY_PREFIX``): ``trip:<id>`` is a hash
-``{airport_from, airport_to}``: one ``HSET`` per create (a Lua script when an
-idempotency key makes it write-once), one ``HGETALL`` per read
-(``service_runtime.store.RecordStore``).
+"""TripStore: the only code that knows how trips sit in Redis: ``RecordStore``'s hash
+``trip:<id>`` of ``{airport_from, airport_to}`` (under ``REDIS_KEY_PREFIX``).
 """
 
 from __future__ import annotations

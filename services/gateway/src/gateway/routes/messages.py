@@ -1,20 +1,20 @@
 """``/messages``: the messenger's JSON API and its live stream (``gateway.live_feed``).
 
 Posting is rate-limited per client (``gateway.rate_limit``) and takes an
-``Idempotency-Key`` (``gateway.idempotency``). The stream is fed by a broadcast handler
-of the ``message_created`` event: every gateway instance gets its own queue of every
-event (not reliable: a gateway that is down has no page to tell), and passes it to its
-``MessageHub``.
+``Idempotency-Key``. A broadcast handler of ``message_created`` gives every gateway its
+own queue of every event (not reliable: a gateway that is down has no page to tell).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from nameko.events import BROADCAST
 from werkzeug.wrappers import Request, Response
 
+from contracts.errors import InvalidArgument
 from contracts.ids import EntityId
 from contracts.messages import SERVICE_NAME as MESSAGES
 from contracts.messages.v1 import (
@@ -30,10 +30,11 @@ from gateway.errors import RateLimited, StreamFull, json_response
 from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
 from gateway.live_feed import MessageHub
-from gateway.query_args import int_arg
 from service_runtime.connection_queues import event_handler
 from service_runtime.rpc import TimedServiceProxy
 
+# Not ``int()``, which takes " 5", "+5", "5_0", other scripts' digits: a proxy may differ.
+PLAIN_DIGITS = re.compile(r"[0-9]{1,9}", re.ASCII)
 EVENTLET_MIN_WRITE_KEY = "eventlet.minimum_write_chunk_size"
 EVENT_STREAM = "text/event-stream"
 # Tell a buffering reverse proxy (nginx) to pass events through at once.
@@ -47,6 +48,19 @@ CREATE_MESSAGE = Route(
     errors=(RateLimited,),  # before the body is read: gateway.rate_limit
     idempotent=True,
 )
+
+
+def int_arg(request: Request, name: str) -> int | None:
+    """The query argument as a non-negative integer, or None when absent; given twice is
+    refused too (which copy counts differs between frameworks)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise InvalidArgument(f"{name}: given more than once", field=name)
+    if not values:
+        return None
+    if not PLAIN_DIGITS.fullmatch(values[0]):
+        raise InvalidArgument(f"{name}: must be an integer (plain digits 0-9)", field=name)
+    return int(values[0])
 
 
 class MessageRoutes:
@@ -90,8 +104,7 @@ class MessageRoutes:
         subscription = self.live_feed.subscribe(
             request.remote_addr, request.environ["eventlet.input"].get_socket()
         )
-        # eventlet's server buffers a streamed body into 4 KiB writes by default;
-        # an event must leave as soon as it is yielded.
+        # eventlet buffers a streamed body into 4 KiB writes; an event must leave at once.
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0
         return Response(subscription.stream(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 

@@ -1,8 +1,5 @@
-"""What operators ask: ``/health``, ``/ready`` and ``/metrics``.
-
-The services ``/ready`` pings are the ``TimedRpcProxy`` dependencies the service
-class declares: a route that starts calling a new service makes readiness wait
-for it without a second list to keep.
+"""What operators ask: ``/health``, ``/ready`` and ``/metrics``. ``/ready`` pings every
+``TimedRpcProxy`` the service class declares: no second list of services to keep.
 """
 
 from __future__ import annotations
@@ -61,7 +58,6 @@ def rpc_dependencies(service_class: type) -> tuple[str, ...]:
 
 
 def redis_answers(store: RedisStore) -> bool:
-    """Its Redis answers with its data loaded (``RedisStore.ping``)."""
     try:
         return store.ping()
     except (*STORAGE_OUTAGES, ServiceUnavailable):
@@ -94,13 +90,8 @@ class OpsRoutes:
         answers = pool.imap(lambda check: check(), checks.values())
         missing = [name for name, ok in zip(checks, answers, strict=True) if not ok]
         if missing:
-            return json_response(
-                503,
-                {
-                    **error_body("NOT_READY", f"not answering: {', '.join(missing)}"),
-                    "missing": missing,
-                },
-            )
+            body = error_body("NOT_READY", f"not answering: {', '.join(missing)}")
+            return json_response(503, {**body, "missing": missing})
         return json_response(200, {"status": "ready", "services": list(services)})
 
     def _answers_ping(self, attribute: str, timeout: float) -> bool:
@@ -111,8 +102,7 @@ class OpsRoutes:
         return True
 
     def _own_redis_answers(self, timeout: float) -> bool:
-        # Without it POST /messages (rate limit) and keyed creates answer 503 while
-        # /ready says 200; bounded like the pings (the client's own timeouts are longer).
+        # POST /messages and keyed creates need it; bounded like the pings.
         try:
             with eventlet.Timeout(timeout):
                 return redis_answers(self.idempotency.store)
@@ -124,7 +114,6 @@ class OpsRoutes:
     def prometheus_metrics(self, request: Request) -> Response:
         """Prometheus metrics."""
         LIVE_FEED_SUBSCRIBERS.set(len(self.live_feed.subscriptions))
-        # Asked at each scrape: an outage shows without waiting for a request to hit it
-        # (the RedisUnreachable alert, deploy/prometheus/alerts.yml).
+        # At each scrape: an outage shows before a request hits it (RedisUnreachable).
         REDIS_UP.set(redis_answers(self.idempotency.store))
         return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)

@@ -1,14 +1,8 @@
 """The files a browser loads: ``GET /``, the messenger page, with its script and
-stylesheet under ``/static/``; ``GET /docs``, a Swagger UI page on ``GET /openapi.json``
-(``gateway.openapi``), with its assets under ``/docs/``.
-
-The messenger page's files ship inside the gateway package (``gateway/static/``) and are
-read at import. Swagger UI's script and stylesheet come from the swagger-ui-py package
-(pinned in constraints.txt) and are served from here like the page and its own small
-start-up script (``gateway/apidocs/``): the docs work without reaching any other host.
-Each page's Content-Security-Policy allows only these same-origin files to run: a second
-line of defence behind the page inserting message text as text. The edge adds what every
-response gets (nosniff, never framed, no referrer: deploy/edge/haproxy.cfg).
+stylesheet under ``/static/`` (``gateway/static/``, read at import); ``GET /docs``, a
+Swagger UI page on ``/openapi.json`` with its assets under ``/docs/`` (``gateway/apidocs/``
+and the pinned swagger-ui-py's files), so the docs reach no other host. Each page's
+Content-Security-Policy lets only these same-origin files run.
 """
 
 from __future__ import annotations
@@ -34,8 +28,7 @@ PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# Swagger UI sets inline styles and draws its icons from data: URLs; scripts stay
-# same-origin only.
+# Swagger UI sets inline styles and draws icons from data: URLs; scripts stay same-origin.
 DOCS_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "

@@ -1,14 +1,9 @@
 """``/airport`` and ``/trip``: create and read airports and trips through their services.
 
-Records never change once created: each one created or read is kept in the gateway's
-record cache.
-
-Creating calls ``create_v2`` (airports and trips >= 1.1.0 answer with the stored record).
-During a rolling deploy an instance of an older release on the same queue answers a
-method it predates with nameko's ``MethodNotFound``; ``call_newest`` then makes the v1
-``create`` call, which every release serves, and makes the newer result of its answer,
-so the route answers the same either way. The fallback (and with it the gateway's use of
-the older method) goes once no such release runs anywhere: contracts/README.md.
+Records never change once created: each one created or read is kept in the record cache.
+Creating calls ``create_v2``; an instance of an older release (a rolling deploy) answers
+``MethodNotFound``, and ``call_newest`` makes the v1 ``create`` call instead, answering
+the same either way (until no such release runs: contracts/README.md).
 """
 
 from __future__ import annotations
@@ -35,7 +30,6 @@ from service_runtime.rpc import TimedServiceProxy
 
 log = logging.getLogger(__name__)
 
-# Each calls ``create_v2``, or v1 ``create`` on an older instance.
 CREATE_AIRPORT = Route(
     "POST",
     "/airport",
@@ -115,6 +109,5 @@ def call_newest(
             older.version,
             older.name,
         )
-        # v1 answers with the id only; it stored the arguments it was given, which the
-        # gateway validated (and trimmed) with the same contract types.
+        # v1 answers the id only; it stored the arguments, validated here with its types.
         return {"id": getattr(proxy, older.name)(*args), **fields}
