@@ -167,7 +167,7 @@ def redis_cli(deployed, container: str, *command: str) -> str:
 def sentinel(deployed, *command: str) -> list[str]:
     """A command to the Sentinel on this machine (slot 3), its answer's lines."""
     container = deployed.stack.local_container("redis-sentinel-3")
-    return docker("exec", container, "redis-cli", "-p", "26379", *command).split()
+    return docker("exec", container, "redis-cli", "-p", "26379", *command).splitlines()
 
 
 def primary_of(deployed, redis_set: str) -> str:
