@@ -160,7 +160,8 @@ SWARM_NODES_TOOL = "SWARM_NODES_TOOL"
 @nox.session(python=PYTHON)
 def swarm(session: nox.Session) -> None:
     """deploy/swarm/stack.yaml on a real three-machine Docker Swarm: deploy and use, scale,
-    rolling upgrade and machine loss under load, everything down at the end.
+    rolling upgrade under load, the loss of the machine holding every Redis primary and queue
+    leader under load, its return, everything down at the end.
 
     Needs a Docker engine and a tool that provides the machines, named by SWARM_NODES_TOOL
     (its interface: deploy/swarm/tests/swarm.py). The swarm exists only while the session runs.
@@ -175,7 +176,7 @@ def swarm(session: nox.Session) -> None:
         if running_in_ci():
             session.error(message)
         session.skip(message)
-    # contract-testing: integration_tests.images rebuilds the released airports 1.0.0.
+    # contract-testing: integration_tests.images (which builds the images) imports it.
     session.install(
         *CONSTRAINTS, *SHARED, *TESTING, *CONTRACT_TESTING, "pytest", "requests", "testcontainers"
     )

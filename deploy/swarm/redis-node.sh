@@ -1,15 +1,31 @@
 #!/bin/sh
 # Start one Redis of a replicated set (deploy/swarm/stack.yaml: redis-<set>-<slot>): as
-# the replica of the primary the Sentinels name, or, when none answers (the set's first
-# start), slot 1 as the primary and the others as its replicas. Asking first keeps a
+# the replica of the primary the Sentinels name, or, when none answers, slot 1 as the
+# primary and the others as its replicas (the set's first start). Asking first keeps a
 # returning old primary from starting as a second primary. Replicas log in to their
 # primary as `replica` (tools/credentials.py).
 set -eu
+
+ask_sentinels() {
+  for sentinel in redis-sentinel-1 redis-sentinel-2 redis-sentinel-3; do
+    primary=$(timeout 3 redis-cli -h "$sentinel" -p 26379 sentinel get-master-addr-by-name "$REDIS_SET" 2>/dev/null | head -n 1) || primary=""
+    [ -n "$primary" ] && return 0
+  done
+  return 1
+}
+
 primary=""
-for sentinel in redis-sentinel-1 redis-sentinel-2 redis-sentinel-3; do
-  primary=$(timeout 3 redis-cli -h "$sentinel" -p 26379 sentinel get-master-addr-by-name "$REDIS_SET" 2>/dev/null | head -n 1) || primary=""
-  [ -n "$primary" ] && break
-done
+if [ -d /data/appendonlydir ]; then
+  # A restart, with data: the Sentinels know who the primary is now, and on a machine
+  # that has just returned their names may take a few seconds to resolve. Only a whole
+  # set starting again at once (its Sentinels too) finds none within the minute.
+  for _ in $(seq 1 20); do
+    ask_sentinels && break
+    sleep 2
+  done
+else
+  ask_sentinels || true
+fi
 if [ -z "$primary" ] && [ "$REDIS_SLOT" != 1 ]; then
   primary="redis-$REDIS_SET-1"
 fi
