@@ -19,10 +19,8 @@ if [ -d /data/appendonlydir ]; then
   # A restart, with data: the Sentinels know who the primary is now, and on a machine
   # that has just returned their names may take a few seconds to resolve. Only a whole
   # set starting again at once (its Sentinels too) finds none within the minute.
-  for _ in $(seq 1 20); do
-    ask_sentinels && break
-    sleep 2
-  done
+  give_up=$(($(date +%s) + 60))
+  until ask_sentinels || [ "$(date +%s)" -ge "$give_up" ]; do sleep 2; done
 else
   ask_sentinels || true
 fi

@@ -118,6 +118,10 @@ def deployed(tmp_path_factory, measurements) -> Iterator[Deployed]:
     take_down(stack, machines)  # what a killed earlier run may have left
     machines.up(MACHINES)
     try:
+        # The workers' disks outlive the tool's machines: an earlier run's data there would
+        # be taken for this stack's.
+        for engine in machines.worker_engines():
+            stack.remove_volumes(engine)
         docker("swarm", "update", "--dispatcher-heartbeat", HEARTBEAT)
         started = time.monotonic()
         machines.load(*images, *images_on_every_node())

@@ -28,10 +28,14 @@ STACK_FILE = Path("deploy/swarm/stack.yaml")
 DOCKER_TIMEOUT = 300
 
 
-def docker(*args: str, stdin: str | None = None, timeout: float = DOCKER_TIMEOUT) -> str:
-    """Run the docker CLI; its stdout, or CalledProcessError with its stderr."""
+def docker(
+    *args: str, stdin: str | None = None, timeout: float = DOCKER_TIMEOUT, engine: str = ""
+) -> str:
+    """Run the docker CLI (against ``engine``, a DOCKER_HOST; this one by default); its
+    stdout, or CalledProcessError with its stderr."""
+    env = {**os.environ, "DOCKER_HOST": engine} if engine else None
     result = subprocess.run(
-        ["docker", *args], input=stdin, capture_output=True, text=True, timeout=timeout
+        ["docker", *args], input=stdin, capture_output=True, text=True, timeout=timeout, env=env
     )
     if result.returncode != 0:
         raise subprocess.CalledProcessError(
@@ -40,8 +44,10 @@ def docker(*args: str, stdin: str | None = None, timeout: float = DOCKER_TIMEOUT
     return result.stdout
 
 
-# Each machine the tool makes is an engine in a network namespace of this name.
+# Each machine the tool makes is an engine in a network namespace of this name, reached on
+# this socket; it keeps its disk (its volumes) from one run of the tool to the next.
 MACHINE_NAMESPACE = "swarm-node{number}"
+MACHINE_ENGINE = "unix:///run/swarm-node{number}.sock"
 
 
 def kill_network_namespace(name: str) -> None:
@@ -96,6 +102,13 @@ class Machines:
         number = re.fullmatch(r".*?(\d+)", hostname)[1]
         if subprocess.run(["bash", self.tool, "crash", number], timeout=60).returncode != 0:
             kill_network_namespace(MACHINE_NAMESPACE.format(number=number))
+
+    def worker_engines(self) -> list[str]:
+        """The DOCKER_HOST of each worker machine that is up."""
+        return [
+            MACHINE_ENGINE.format(number=re.fullmatch(r".*?(\d+)", hostname)[1])
+            for hostname in sorted(worker_nodes())
+        ]
 
     def down(self) -> None:
         self.run("down", timeout=120)
@@ -194,11 +207,11 @@ class Stack:
         assert len(ids) == 1, f"{service}: expected one container here, found {ids}"
         return ids[0]
 
-    def leftovers(self) -> dict[str, list[str]]:
+    def leftovers(self, engine: str = "") -> dict[str, list[str]]:
         label = f"label=com.docker.stack.namespace={self.name}"
         return {
-            "containers": docker("ps", "-aq", "--filter", label).split(),
-            "volumes": docker("volume", "ls", "-q", "--filter", label).split(),
+            "containers": docker("ps", "-aq", "--filter", label, engine=engine).split(),
+            "volumes": docker("volume", "ls", "-q", "--filter", label, engine=engine).split(),
         }
 
     def remove(self) -> None:
@@ -206,11 +219,14 @@ class Stack:
         subprocess.run(["docker", "stack", "rm", self.name], check=False, timeout=120)
         wait_until(lambda: not self.leftovers()["containers"], 120, "the stack's containers to go")
 
-    def remove_volumes(self) -> None:
-        """The stack's volumes on this engine (they outlive the stack on purpose)."""
-        volumes = self.leftovers()["volumes"]
-        if volumes:
-            docker("volume", "rm", *volumes)
+    def remove_volumes(self, engine: str = "") -> None:
+        """The stack's volumes on ``engine`` (they outlive the stack on purpose), with the
+        stopped containers that hold them."""
+        left = self.leftovers(engine)
+        if left["containers"]:
+            docker("rm", "-f", *left["containers"], engine=engine)
+        if left["volumes"]:
+            docker("volume", "rm", *left["volumes"], engine=engine)
 
 
 def node_state(hostname: str) -> str:
