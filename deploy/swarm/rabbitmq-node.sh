@@ -20,14 +20,12 @@ if [ "$(hostname)" != "$SEED" ] && [ ! -d /var/lib/rabbitmq/mnesia ]; then
 fi
 # RabbitMQ 3.10 fixes a quorum queue's members when the queue is declared: one declared
 # while this node was not running (before it joined, while it was lost) would lack it
-# for good, and the loss of one more node would take the queue's majority. So once this
-# node runs, it adds itself to every quorum queue it is not a member of, then again every
-# minute.
+# for good, and the loss of one more node would take the queue's majority. So every
+# minute this node adds itself to each quorum queue it is not a member of (the command
+# fails, harmlessly, while the node is not running yet).
 (
-  /usr/lib/rabbitmq/bin/rabbitmqctl --quiet await_startup --timeout 900 || exit 0
-  while true; do
+  while sleep 60; do
     /usr/lib/rabbitmq/bin/rabbitmq-queues --quiet grow "rabbit@$(hostname)" all >/dev/null 2>&1 || true
-    sleep 60
   done
 ) &
 # The image's own command, whose environment file (rabbitmq-env.conf) it reads.

@@ -221,6 +221,15 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
     primaries = {redis_set: primary_of(deployed, redis_set) for redis_set in REDIS_SETS}
     for redis_set, primary in primaries.items():
         assert primary in addresses_of(deployed, f"redis-{redis_set}-1"), (redis_set, primary)
+    # Every RPC queue on all three nodes (each node adds itself to the queues declared
+    # before it joined, within a minute), so that one node's loss leaves a majority.
+    wait_until(
+        lambda: all(
+            len(deployed.rabbit.queue(f"rpc-{s}").get("members", [])) == 3 for s in RPC_SERVICES
+        ),
+        180,
+        "every RPC queue to be replicated on the three nodes",
+    )
     lead_every_rpc_queue_from(deployed, "rabbit@rabbitmq1")
     leaders = queue_leaders(deployed)
 
