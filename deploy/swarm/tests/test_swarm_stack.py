@@ -303,7 +303,7 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
         assert body.get("name") == name, body
         deployed.airports[body["id"]] = name
     # Every write answered 201, before the crash or after it, reads back.
-    read_back_everything(deployed)
+    read_back_everything(deployed, "after the machine loss")
 
 
 def answers_of(responses: list[requests.Response]) -> dict[int, int]:
@@ -351,7 +351,7 @@ def test_5_the_lost_machine_rejoins_and_nothing_is_lost_or_duplicated(deployed):
         "every returning Redis to be a replica of the promoted primary",
     )
     redis_after = elapsed_since(started)
-    read_back_everything(deployed)
+    read_back_everything(deployed, "after the machine's return")
     # Nothing twice: as many airports stored as were created (an id derives from its
     # Idempotency-Key, so a create sent twice is one airport).
     replica = stack.local_container("redis-airports-3")
@@ -364,7 +364,7 @@ def test_5_the_lost_machine_rejoins_and_nothing_is_lost_or_duplicated(deployed):
     )
 
 
-def read_back_everything(deployed) -> None:
+def read_back_everything(deployed, when: str) -> None:
     with requests.Session() as http:
         for airport_id, name in deployed.airports.items():
             response = http.get(f"{deployed.url}/airport/{airport_id}", timeout=30)
@@ -372,7 +372,7 @@ def read_back_everything(deployed) -> None:
         for trip_id, trip in deployed.trips.items():
             assert http.get(f"{deployed.url}/trip/{trip_id}", timeout=30).json() == trip
     deployed.measurements.append(
-        f"read back after the machine loss: {len(deployed.airports)} airports, "
+        f"read back {when}: {len(deployed.airports)} airports, "
         f"{len(deployed.trips)} trips, all intact"
     )
 
