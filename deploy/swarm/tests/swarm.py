@@ -103,12 +103,13 @@ class Machines:
         if subprocess.run(["bash", self.tool, "crash", number], timeout=60).returncode != 0:
             kill_network_namespace(MACHINE_NAMESPACE.format(number=number))
 
+    def engine_of(self, hostname: str) -> str:
+        """The DOCKER_HOST of machine ``hostname``."""
+        return MACHINE_ENGINE.format(number=re.fullmatch(r".*?(\d+)", hostname)[1])
+
     def worker_engines(self) -> list[str]:
         """The DOCKER_HOST of each worker machine that is up."""
-        return [
-            MACHINE_ENGINE.format(number=re.fullmatch(r".*?(\d+)", hostname)[1])
-            for hostname in sorted(worker_nodes())
-        ]
+        return [self.engine_of(hostname) for hostname in sorted(worker_nodes())]
 
     def down(self) -> None:
         self.run("down", timeout=120)
