@@ -23,7 +23,7 @@ password=$(cat /run/secrets/redis-sentinel-password)
       [ -n "$primary" ] || sleep 1
     done
     echo "sentinel monitor $set $primary 6379 2"
-    echo "sentinel down-after-milliseconds $set ${SENTINEL_DOWN_AFTER_MS:-3000}"
+    echo "sentinel down-after-milliseconds $set 3000"
     echo "sentinel failover-timeout $set 30000"
     echo "sentinel parallel-syncs $set 1"
     echo "sentinel auth-user $set sentinel"

@@ -90,7 +90,8 @@ def images_on_every_node() -> list[str]:
 
 def label_storage_slots() -> dict[int, str]:
     """Slot 1 and 2 on the workers, 3 on this machine: slot -> machine."""
-    slots = {1: sorted(worker_nodes())[0], 2: sorted(worker_nodes())[1], 3: this_node()}
+    first, second = sorted(worker_nodes())
+    slots = {1: first, 2: second, 3: this_node()}
     for slot, node in slots.items():
         docker("node", "update", "--label-add", f"travel.storage={slot}", node)
     return slots

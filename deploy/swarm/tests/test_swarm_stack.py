@@ -14,6 +14,8 @@ import json
 import subprocess
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 
 import requests
 from swarm import docker, elapsed_since, node_state
@@ -276,17 +278,28 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
     # while it gets a 503 or 504 (the failover may not be over on a busy machine), again.
     with requests.Session() as http:
         resent = [
-            (name, send_until_answered(http, deployed.url, key, name))
+            (
+                name,
+                until_answered(
+                    lambda key=key, name=name: http.post(
+                        f"{deployed.url}/airport",
+                        json={"airport": name},
+                        headers={"Idempotency-Key": key},
+                        timeout=30,
+                    )
+                ),
+            )
             for key, name in traffic.unanswered.items()
         ]
+    resent_answers = dict(Counter(answer.status_code for _, answer in resent))
     deployed.measurements.append(
         f"storage machine {victim} lost (all {len(REDIS_SETS)} Redis primaries, RabbitMQ "
         f"leader of {list(leaders.values()).count('rabbit@rabbitmq1')} of {len(leaders)} RPC "
         f"queues): stream {answers(outcomes)}; Sentinel promoted every set after "
         f"{promoted_after} s, queue leaders moved after {leaders_moved_after} s, stream all "
         f"2xx again {healthy_after} s after the crash; {len(resent)} writes without a 201 "
-        f"resent with their Idempotency-Key: {answers_of([a for _, a in resent])}; failures "
-        f"(started s after the crash, s taken, method, status, answer): {timeline[:20]}"
+        f"resent with their Idempotency-Key: {resent_answers}; failures (started s after "
+        f"the crash, s taken, method, status, answer): {timeline[:20]}"
     )
     # During the failover every call got its answer within its bounds: a 503 or a 504, never
     # a 500 or a 502, never a hang. Only a request whose gateway died with the machine may
@@ -309,24 +322,16 @@ def test_4_losing_the_storage_machine_under_load_loses_no_write(deployed):
 RESEND_SECONDS = 120
 
 
-def send_until_answered(http: requests.Session, url: str, key: str, name: str) -> requests.Response:
-    """``POST /airport`` with ``key`` until the answer is neither 503 nor 504, at most
-    ``RESEND_SECONDS``, a second apart: what a client does with a retryable answer."""
+def until_answered(send: Callable[[], requests.Response]) -> requests.Response:
+    """``send()`` again while the answer is 503 or 504, a second apart, at most
+    ``RESEND_SECONDS``: what a client does with a retryable answer (the failover may not
+    be over on a busy machine, and a process may meet a lost node once more after it)."""
     give_up = time.monotonic() + RESEND_SECONDS
     while True:
-        answer = http.post(
-            f"{url}/airport", json={"airport": name}, headers={"Idempotency-Key": key}, timeout=30
-        )
+        answer = send()
         if answer.status_code not in (503, 504) or time.monotonic() > give_up:
             return answer
         threading.Event().wait(1)
-
-
-def answers_of(responses: list[requests.Response]) -> dict[int, int]:
-    counted: dict[int, int] = {}
-    for response in responses:
-        counted[response.status_code] = counted.get(response.status_code, 0) + 1
-    return counted
 
 
 def test_5_the_lost_machine_rejoins_and_nothing_is_lost_or_duplicated(deployed):
@@ -396,14 +401,7 @@ def engine_answers(engine: str) -> bool:
 
 
 def read(http: requests.Session, url: str) -> dict:
-    """GET ``url`` again while it answers 503 or 504 (at most ``RESEND_SECONDS``), as a
-    client does: a process may meet a lost node once more after the failover."""
-    give_up = time.monotonic() + RESEND_SECONDS
-    while True:
-        response = http.get(url, timeout=30)
-        if response.status_code not in (503, 504) or time.monotonic() > give_up:
-            return response.json()
-        threading.Event().wait(1)
+    return until_answered(lambda: http.get(url, timeout=30)).json()
 
 
 def read_back_everything(deployed, when: str) -> None:
