@@ -1,33 +1,26 @@
 """How RPC requests and replies are published: through producers found once, and
 replies transient and unconfirmed.
 
-**Producers found once.** For every message, nameko's ``Publisher.publish`` builds a
-kombu ``Connection`` (parsing the broker URL), looks its producer pool up by that
-connection's hash, binds a channel again, and wraps the publish in kombu's retrying
-``Connection.ensure``: more CPU than building and writing the message itself.
-``PooledPublisher`` finds its producers once per broker and option set; each keeps its
-connection and channel while it waits for its next message. Only a publish that meets
-a connection error goes through kombu's retrying path with the publisher's
-``retry_policy`` (reconnect, then retry), so a lost connection is handled as before.
-Everything else is nameko's: the options and their defaults, ``mandatory`` with
-confirms raising ``UndeliverableMessage`` for a message nobody could receive.
+**Producers found once.** For every message, nameko's ``Publisher.publish`` parses the
+broker URL into a kombu ``Connection``, looks its producer pool up, binds a channel again
+and wraps the publish in kombu's retrying ``Connection.ensure``: more CPU than the message
+itself. ``PooledPublisher`` keeps its producers, connection and channel, per broker and
+option set; only a publish that meets a connection error takes kombu's retrying path (the
+publisher's ``retry_policy``). The rest is nameko's: options, defaults, and ``mandatory``
+with confirms raising ``UndeliverableMessage``.
 
-**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off, the default). A
-reply is only worth anything while its caller waits (at most ``RPC_TIMEOUT_SECONDS``),
-so replies go transient and without a publisher confirm, and requests transient
-(``service_runtime.rpc``). What that changes: a RabbitMQ *restart* drops the calls in
-flight (their callers get 504 within the timeout, as if the broker were down) instead
-of replaying requests after their callers gave up. What it does not: the RPC queues
-stay durable, a request whose consumer dies before acknowledging it is still
-redelivered to another instance (acks, not persistence, decide that), and requests
-keep their confirm, which is how "no instance of that service" becomes a fast 503.
+**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off, the default). A reply
+is worth something only while its caller waits, so replies go transient and unconfirmed,
+requests transient (``service_runtime.rpc``): a RabbitMQ *restart* drops the calls in
+flight (504 within the timeout) rather than replay them after their callers gave up. The
+RPC queues stay durable, a request whose consumer dies unacknowledged is still redelivered,
+and requests keep their confirm, which makes "no instance of that service" a fast 503.
 Events keep nameko's persistent, confirmed publishing.
 
-Deviations from nameko's public API. What each bought, in ``nox -s bench --only cold
---against-ours`` runs of our stack against our stack without it (3 runs of 3 rounds,
-interleaved, on a machine other work loaded): req/s at 50 connections and services'
-CPU per cold read at 1/50 connections, ours over without (an A/A run: 0.95x;
-0.99x/1.07x; rounds spread about 0.1 either way):
+What each deviation bought in ``nox -s bench --only cold --against-ours`` (3 runs of 3
+rounds, interleaved, on a loaded machine): req/s at 50 connections and services' CPU per
+cold read at 1/50 connections, ours over without (A/A: 0.95x; 0.99x/1.07x; rounds spread
+about 0.1 either way):
 
 | override | deviation | bought |
 |---|---|---|
@@ -76,13 +69,11 @@ class Producers:
         try:
             yield producer
         except BaseException:
-            # Its connection's state is unknown (a frame half-read, a confirm unread):
-            # dropped without network I/O, and so are the idle producers on the same node,
-            # which may be lost (each would fail its next publish in turn, at its
-            # caller's expense). The next publish starts afresh, on the next node of a
-            # failover list (AMQP_URI naming a cluster's nodes): a publish cut off by its
-            # time bound (service_runtime.rpc) never reaches kombu's own move to the next
-            # node. One node: the same node again.
+            # Its connection's state is unknown (a frame half-read, a confirm unread): dropped
+            # without I/O, with the idle producers on the same node, which may be lost (each
+            # would fail its next publish in turn). The next publish starts on the next node
+            # of a failover list: one cut off by its time bound (service_runtime.rpc) never
+            # reaches kombu's own move to the next node.
             node = producer.connection.hostname
             for dropped in [producer, *(p for p in self.idle if p.connection.hostname == node)]:
                 dropped.connection.collect()
@@ -112,6 +103,12 @@ def producer_pool(
     return pool
 
 
+# What a publish call may override of the publisher's own (nameko's keywords).
+MESSAGE_OPTIONS = (
+    "delivery_mode", "mandatory", "priority", "expiration", "serializer", "compression"
+)  # fmt: skip
+
+
 class PooledPublisher(Publisher):
     def publish(self, payload: Any, **kwargs: Any) -> None:
         # nameko's merge: headers given at construction, then at publish, "extra" last.
@@ -133,12 +130,7 @@ class PooledPublisher(Publisher):
         retry = kwargs.pop("retry", self.retry)
         options = {
             "headers": headers,
-            "delivery_mode": kwargs.pop("delivery_mode", self.delivery_mode),
-            "mandatory": kwargs.pop("mandatory", self.mandatory),
-            "priority": kwargs.pop("priority", self.priority),
-            "expiration": kwargs.pop("expiration", self.expiration),
-            "serializer": kwargs.pop("serializer", self.serializer),
-            "compression": kwargs.pop("compression", self.compression),
+            **{option: kwargs.pop(option, getattr(self, option)) for option in MESSAGE_OPTIONS},
             "declare": [*self.declare, *kwargs.pop("declare", ())],
             **publish_kwargs,
             **kwargs,  # the remaining publish-time options win, as in nameko
@@ -195,11 +187,8 @@ def publish_options(persistent: bool) -> dict[str, Any]:
 
 class ServiceRpcConsumer(RpcConsumer):
     """nameko's ``RpcConsumer`` whose replies carry the options above, settings read once,
-    and whose request queue is of ``RPC_QUEUE_TYPE``: a quorum queue is replicated across
-    a RabbitMQ cluster (Raft) and survives the loss of a minority of its nodes; a classic
-    queue lives on one node, faster. Reply queues stay nameko's classic expiring queues
-    (quorum queues are for long-lived ones), as RabbitMQ advises. A queue's type is fixed
-    when it is first declared: switching means deleting the queue (docs/scaling.md)."""
+    and whose request queue is of ``RPC_QUEUE_TYPE`` (docs/scaling.md: quorum queues, and
+    switching a queue's type); reply queues stay nameko's classic expiring ones."""
 
     def setup(self) -> None:
         super().setup()

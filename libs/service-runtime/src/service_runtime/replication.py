@@ -1,12 +1,8 @@
-"""Redis with a replica: the primary found through Sentinel, writes acknowledged by replicas.
-
-With ``REDIS_SENTINELS`` set, the Sentinels name the primary, monitored under the store's
-key (the service's name); ``REDIS_URL`` still gives the database and credentials. After a
-failover the client's connections move to the promoted replica on their own (redis-py's
-``SentinelConnectionPool``). With ``REDIS_MIN_REPLICAS_ACK`` above 0, a write not held by
-that many replicas in time raises ``UnreplicatedWrite``: a storage outage (a 503,
-retryable with the same ``Idempotency-Key``), never an answer for a write the next
-failover could lose.
+"""Redis with a replica (docs/scaling.md, "Replicated storage"): the primary found through
+the Sentinels of ``REDIS_SENTINELS`` under the store's key (redis-py's
+``SentinelConnectionPool`` follows a failover); with ``REDIS_MIN_REPLICAS_ACK`` above 0, a
+write too few replicas confirm raises ``UnreplicatedWrite``: a 503, never an answer for a
+write the next failover could lose.
 """
 
 from __future__ import annotations
@@ -58,19 +54,32 @@ class UnreplicatedWrite(redis.RedisError):
     """The primary took the write but too few replicas confirmed it in time."""
 
 
-class ReplicatedRedis(redis.Redis):
-    """A Redis client whose writes return only once ``min_replicas`` replicas hold them.
-
-    The ``WAIT`` goes on the connection that wrote, right after the write's reply (WAIT
-    covers that connection's writes only). Deviation from redis-py's public API: the
-    hooks are its per-connection steps ``_send_command_parse_response`` and the
-    pipeline's ``_execute_transaction``/``_execute_pipeline``, the only places that
-    hold the writing connection; public alternatives (a WAIT after each write through
-    the pool) would wait on another connection and confirm nothing.
-    """
+class ReplicaAcks:
+    """Writes that return only once ``min_replicas`` replicas hold them: a ``WAIT`` on the
+    connection that wrote, right after the write's reply (WAIT covers that connection's
+    writes only, so a WAIT through the pool would confirm nothing)."""
 
     min_replicas = 0
     ack_timeout_ms = REDIS_REPLICA_ACK_TIMEOUT_MS.default
+
+    def await_replicas_if_written(self, connection: Any, commands: Iterable[Any]) -> None:
+        """``WAIT`` on ``connection`` when any of ``commands`` (names) is a write;
+        ``UnreplicatedWrite`` when fewer than ``min_replicas`` confirm."""
+        if self.min_replicas <= 0 or not any(str(name).upper() in WRITES for name in commands):
+            return
+        connection.send_command("WAIT", self.min_replicas, self.ack_timeout_ms)
+        confirmed = int(connection.read_response())
+        if confirmed < self.min_replicas:
+            raise UnreplicatedWrite(
+                f"{confirmed} of {self.min_replicas} replicas confirmed the write within "
+                f"{self.ack_timeout_ms} ms"
+            )
+
+
+class ReplicatedRedis(ReplicaAcks, redis.Redis):
+    """Deviation from redis-py's public API: the hooks are its per-connection steps
+    ``_send_command_parse_response`` and the pipeline's ``_execute_transaction`` and
+    ``_execute_pipeline``, the only places that hold the writing connection."""
 
     def require_replicas(self, count: int, timeout_ms: int) -> ReplicatedRedis:
         self.min_replicas, self.ack_timeout_ms = count, timeout_ms
@@ -80,8 +89,7 @@ class ReplicatedRedis(redis.Redis):
         self, conn: Any, command_name: Any, *args: Any, **options: Any
     ) -> Any:
         response = super()._send_command_parse_response(conn, command_name, *args, **options)
-        if str(command_name).upper() in WRITES:
-            await_replicas(conn, self.min_replicas, self.ack_timeout_ms)
+        self.await_replicas_if_written(conn, [command_name])
         return response
 
     def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> ReplicatedPipeline:
@@ -92,35 +100,16 @@ class ReplicatedRedis(redis.Redis):
         return pipe
 
 
-class ReplicatedPipeline(Pipeline):
-    min_replicas = 0
-    ack_timeout_ms = REDIS_REPLICA_ACK_TIMEOUT_MS.default
-
+class ReplicatedPipeline(ReplicaAcks, Pipeline):
     def _execute_transaction(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
         replies = super()._execute_transaction(connection, commands, raise_on_error)
-        self._await_replicas_if_written(connection, commands)
+        self.await_replicas_if_written(connection, (args[0] for args, _ in commands))
         return replies
 
     def _execute_pipeline(self, connection: Any, commands: Any, raise_on_error: Any) -> Any:
         replies = super()._execute_pipeline(connection, commands, raise_on_error)
-        self._await_replicas_if_written(connection, commands)
+        self.await_replicas_if_written(connection, (args[0] for args, _ in commands))
         return replies
-
-    def _await_replicas_if_written(self, connection: Any, commands: Iterable[Any]) -> None:
-        if any(str(args[0]).upper() in WRITES for args, _ in commands):
-            await_replicas(connection, self.min_replicas, self.ack_timeout_ms)
-
-
-def await_replicas(connection: Any, count: int, timeout_ms: int) -> None:
-    """``WAIT count timeout_ms`` on ``connection``; ``UnreplicatedWrite`` if fewer confirm."""
-    if count <= 0:
-        return
-    connection.send_command("WAIT", count, timeout_ms)
-    confirmed = int(connection.read_response())
-    if confirmed < count:
-        raise UnreplicatedWrite(
-            f"{confirmed} of {count} replicas confirmed the write within {timeout_ms} ms"
-        )
 
 
 def sentinel_address(entry: str) -> tuple[str, int]:
