@@ -1,14 +1,14 @@
 """Typed errors that cross RPC intact.
 
-``deserialize_to_instance`` makes the caller re-raise the same class instead of a
-``RemoteError`` (both sides import this module). Each has a stable ``code``, the gateway
-JSON body's ``error``. ``ServiceError`` itself is what entrypoints expect, so a new error
-class is logged as a warning, not a crash, without being listed anywhere.
+Every ``ServiceError`` class is registered with nameko's ``deserialize_to_instance``, so the
+caller re-raises the same class instead of a ``RemoteError`` (both sides import this
+module); entrypoints expect ``ServiceError`` itself (a warning, not a crash). A new error
+class is listed nowhere else. Each has a stable ``code``, the gateway JSON body's ``error``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from nameko.exceptions import deserialize_to_instance
 
@@ -17,6 +17,10 @@ class ServiceError(Exception):
     """Base of every error a service raises on purpose."""
 
     code: ClassVar[str] = "SERVICE_ERROR"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)
 
     def __init__(self, message: str, field: str | None = None) -> None:
         # ``args`` is what nameko serialises and passes back to ``__init__``; it sends a
@@ -29,42 +33,36 @@ class ServiceError(Exception):
         return self.message
 
 
-@deserialize_to_instance
 class InvalidArgument(ServiceError):
     """An argument is missing, of the wrong type, empty or too long."""
 
     code = "INVALID_ARGUMENT"
 
 
-@deserialize_to_instance
 class NotFound(ServiceError):
     """No entity with the given id (never existed, or expired)."""
 
     code = "NOT_FOUND"
 
 
-@deserialize_to_instance
 class UnknownAirport(ServiceError):
     """A trip names an airport that does not exist."""
 
     code = "UNKNOWN_AIRPORT"
 
 
-@deserialize_to_instance
 class SameAirport(ServiceError):
     """A trip must go from one airport to a different one."""
 
     code = "SAME_AIRPORT"
 
 
-@deserialize_to_instance
 class ServiceUnavailable(ServiceError):
     """A service this call depends on is not running (no consumer bound)."""
 
     code = "SERVICE_UNAVAILABLE"
 
 
-@deserialize_to_instance
 class StorageFull(ServiceUnavailable):
     """The service's Redis is at its memory bound (``maxmemory``, ``noeviction``): it
     refuses writes rather than evict records; reads still work."""
@@ -72,14 +70,12 @@ class StorageFull(ServiceUnavailable):
     code = "STORAGE_FULL"
 
 
-@deserialize_to_instance
 class ServiceTimeout(ServiceError):
     """A service this call depends on did not answer within the RPC timeout."""
 
     code = "SERVICE_TIMEOUT"
 
 
-@deserialize_to_instance
 class IdempotencyKeyReused(ServiceError):
     """An ``Idempotency-Key`` already used for a different request."""
 

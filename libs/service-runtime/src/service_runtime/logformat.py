@@ -44,10 +44,6 @@ class CallContext:
     outcome: str | None = None  # "ok" or the error's code, likewise
     status: int | None = None  # an HTTP entrypoint's response status
 
-    def seconds(self) -> float:
-        """The worker's duration once it has a result; until then, the time so far."""
-        return time.perf_counter() - self.started if self.elapsed is None else self.elapsed
-
 
 # Each eventlet green thread (so each worker) has its own context; ``calls`` sets it.
 CURRENT_CALL: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
@@ -82,7 +78,9 @@ class ServiceJsonFormatter(JsonFormatter):
         log_data["service"] = call.service
         log_data["method"] = call.method
         log_data["request_id"] = call.request_id
-        log_data["duration_ms"] = round(call.seconds() * 1000, 3)
+        # Once the worker has a result, its duration; until then, the time so far.
+        seconds = time.perf_counter() - call.started if call.elapsed is None else call.elapsed
+        log_data["duration_ms"] = round(seconds * 1000, 3)
         if call.outcome is not None:
             log_data["outcome"] = call.outcome
         if call.status is not None:

@@ -1,23 +1,14 @@
 """Name lookups off the eventlet hub: a name that stops resolving never freezes a process.
 
-The images and the devstack run without eventlet's green resolver
-(``EVENTLET_NO_GREENDNS=yes``, which saves dnspython's 7 MB per process; see
-services/base.Dockerfile), so ``socket.getaddrinfo`` is the C library's: it blocks the
-calling OS thread, and under eventlet that is the whole process. After a machine
-loss, each lookup of a vanished name (``rabbitmq``, a Redis) waited ~10 s for a DNS
-server that no longer answered, and no request, ``/health`` included, was served
-meanwhile (issue 24 item 7).
-
-``resolve_names_off_the_hub`` makes the socket module's lookups run the system
-resolver in eventlet's native thread pool (``eventlet.tpool``, its public API for
-blocking calls): a slow lookup only waits its own green thread, and lookups keep
-the system resolver's behaviour (``/etc/hosts``, ``nsswitch.conf``, search domains).
-
-It also bounds them: a lookup still unanswered after ``LOOKUP_TIMEOUT_SECONDS`` fails as
-the resolver's own "try again" (EAI_AGAIN). On a swarm a lost machine's names took 20 s to
-fail (Docker's DNS forwarding them upstream), longer than the callers' bounds (an RPC's
-10 s): a client never got past the lost node to the next one of its list (a RabbitMQ
-node, a Sentinel), and calls timed out long after the others had taken over.
+Without eventlet's green resolver (``EVENTLET_NO_GREENDNS=yes``: services/base.Dockerfile)
+``socket.getaddrinfo`` blocks its OS thread, under eventlet the whole process: after a
+machine loss each lookup of a vanished name waited ~10 s and nothing, ``/health``
+included, was served meanwhile (issue 24 item 7). ``resolve_names_off_the_hub`` runs the
+system resolver (``/etc/hosts``, ``nsswitch.conf`` and search domains kept) in eventlet's
+thread pool (``eventlet.tpool``), and gives a lookup up after ``LOOKUP_TIMEOUT_SECONDS``
+as the resolver's own "try again" (EAI_AGAIN): on a swarm a lost machine's names took
+20 s to fail, longer than an RPC's 10 s, so a client never got past the lost node to the
+next one of its list.
 """
 
 from __future__ import annotations

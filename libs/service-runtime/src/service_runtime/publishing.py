@@ -4,23 +4,20 @@ replies transient and unconfirmed.
 **Producers found once.** For every message, nameko's ``Publisher.publish`` parses the
 broker URL into a kombu ``Connection``, looks its producer pool up, binds a channel again
 and wraps the publish in kombu's retrying ``Connection.ensure``: more CPU than the message
-itself. ``PooledPublisher`` keeps its producers, connection and channel, per broker and
-option set; only a publish that meets a connection error takes kombu's retrying path (the
-publisher's ``retry_policy``). The rest is nameko's: options, defaults, and ``mandatory``
-with confirms raising ``UndeliverableMessage``.
+itself. ``PooledPublisher`` keeps its producers (connection and channel) per broker and
+option set; only a publish that meets a connection error takes kombu's retrying path. The
+rest is nameko's: options, defaults, ``UndeliverableMessage`` for ``mandatory``.
 
-**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off, the default). A reply
-is worth something only while its caller waits, so replies go transient and unconfirmed,
-requests transient (``service_runtime.rpc``): a RabbitMQ *restart* drops the calls in
-flight (504 within the timeout) rather than replay them after their callers gave up. The
-RPC queues stay durable, a request whose consumer dies unacknowledged is still redelivered,
-and requests keep their confirm, which makes "no instance of that service" a fast 503.
-Events keep nameko's persistent, confirmed publishing.
+**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off, the default), and
+transient requests (``service_runtime.rpc``): a call is worth something only while its
+caller waits, so a RabbitMQ *restart* drops the calls in flight (504 within the timeout)
+rather than replay them after their callers gave up. The RPC queues stay durable, a
+request whose consumer dies unacknowledged is still redelivered, and requests keep their
+confirm ("no instance of that service" is a fast 503). Events stay persistent, confirmed.
 
-What each deviation bought in ``nox -s bench --only cold --against-ours`` (3 runs of 3
-rounds, interleaved, on a loaded machine): req/s at 50 connections and services' CPU per
-cold read at 1/50 connections, ours over without (A/A: 0.95x; 0.99x/1.07x; rounds spread
-about 0.1 either way):
+What each deviation bought (``nox -s bench --only cold --against-ours``, 3 interleaved runs
+of 3 rounds on a loaded machine; ours over without: req/s at 50 connections, services' CPU
+per cold read at 1/50 connections; an A/A run: 0.95x; 0.99x/1.07x, rounds spread ~0.1):
 
 | override | deviation | bought |
 |---|---|---|

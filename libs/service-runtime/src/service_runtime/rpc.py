@@ -1,17 +1,12 @@
 """An RPC proxy whose calls never hang, and are timed.
 
 Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` publishes with
-nameko's ``call_async`` and waits at most ``RPC_TIMEOUT_SECONDS``; the ways a dependency
-can be missing become typed errors (README, "Faults: what a client sees"):
-
-* no consumer bound to the service's queue -> ``ServiceUnavailable`` (503);
-* the broker unreachable -> ``ServiceUnavailable`` within ``RPC_PUBLISH_TIMEOUT_SECONDS``;
-* no reply in time (slow, or every instance died) -> ``ServiceTimeout`` (504); so is a
-  call handed to the broker before its connection dropped: the work may have been done.
-
+nameko's ``call_async`` and waits at most ``RPC_TIMEOUT_SECONDS``; a missing dependency
+becomes a typed error (README, "Faults: what a client sees"): no consumer bound, or no
+broker within ``RPC_PUBLISH_TIMEOUT_SECONDS``, is 503; no reply in time is 504, and so is
+a call handed to the broker before its connection dropped (the work may have been done).
 Publishing retries once after a reconnect, so the first call after the broker's return
-finds a fresh connection. Requests are transient unless ``RPC_PERSISTENT_MESSAGES``
-(``service_runtime.publishing``); each call is timed in ``RPC_CLIENT_SECONDS``.
+finds a fresh connection. Each call is timed in ``RPC_CLIENT_SECONDS``.
 
 | override | deviation | needed for |
 |---|---|---|

@@ -1,13 +1,11 @@
 """Redis-backed stores, the one idempotent create, and the provider that injects a store.
 
-Entrypoints never see Redis: they get a store whose methods speak the service's
-language; each store documents its key layout. Every key starts with
-``REDIS_KEY_PREFIX``, so tests and side-by-side deployments can share one database.
-The connection is nameko-redis's ``REDIS_URIS`` entry under the service's name.
-
-The gateway passes a client's ``Idempotency-Key`` as context data (message headers, no
-signature change); ``RecordStore.create`` derives the record's id from it and writes
-only if that id is free, so a redelivered or retried create ends at the same record.
+Entrypoints never see Redis: they get a store whose methods speak the service's language;
+each store documents its key layout, every key under ``REDIS_KEY_PREFIX`` (tests and
+side-by-side deployments share one database). The gateway passes a client's
+``Idempotency-Key`` as context data; ``RecordStore.create`` derives the record's id from
+it and writes only if that id is free, so a redelivered or retried create ends at the
+same record.
 """
 
 from __future__ import annotations
@@ -101,11 +99,9 @@ class Created(NamedTuple, Generic[RecordT]):
 
 
 class RecordStore(RedisStore, Generic[RecordT]):
-    """A store of one kind of record, each created once per idempotency key.
-
-    A record is the hash ``<kind>:<id>`` of its other fields; a store whose records live
-    otherwise overrides ``new``, ``write``, ``get`` and ``same_request``.
-    """
+    """A store of one kind of record, each created once per idempotency key: the hash
+    ``<kind>:<id>`` of its other fields, unless the store overrides ``new``, ``write``,
+    ``get`` and ``same_request``."""
 
     service: str  # ids derive from (service, key)
     kind: str
@@ -167,18 +163,17 @@ StoreT = TypeVar("StoreT", bound=RedisStore)
 
 
 class StoreProvider(Redis, Generic[StoreT]):
-    """Injects one shared ``store_cls`` over nameko-redis's client (``REDIS_URIS[key]``,
-    ``key`` defaulting to the service's name), with bounded socket waits, a connection
-    name for ``CLIENT LIST``, and the pool closed on stop."""
+    """Injects one shared ``store_cls`` over nameko-redis's client (``REDIS_URIS`` under the
+    service's name), with bounded socket waits, a connection name for ``CLIENT LIST``,
+    and the pool closed on stop."""
 
-    def __init__(self, store_cls: type[StoreT], key: str | None = None, **options: Any) -> None:
-        super().__init__(key, **{**CLIENT_OPTIONS, **options})
+    def __init__(self, store_cls: type[StoreT], **options: Any) -> None:
+        super().__init__(None, **{**CLIENT_OPTIONS, **options})
         self.store_cls = store_cls
         self.store: StoreT | None = None
 
     def setup(self) -> None:
-        if self.key is None:
-            self.key = self.container.service_name
+        self.key = self.container.service_name
         self.options.setdefault("client_name", self.key)
         try:
             super().setup()
