@@ -1,15 +1,11 @@
 """Entrypoint of every service image: ``python container_env.py COMMAND [ARG...]``.
 
-Runs COMMAND with the broker's and Redis's credentials taken from files, the way
-Docker and Kubernetes secrets arrive: when ``AMQP_USER_FILE`` and ``AMQP_PASSWORD_FILE``
-name files, their contents become the user and password of ``AMQP_URI`` (which then
-names only the broker, e.g. ``pyamqp://rabbitmq:5672/``); ``REDIS_USER_FILE`` and
-``REDIS_PASSWORD_FILE`` do the same for ``REDIS_URL``. Without them the environment
-passes through untouched (a plain URI works as before). The health probe
-(healthcheck.py) builds its environment the same way.
-
-Part of the image recipe, not of a service package: it needs only the standard
-library, and images of released versions are built with it too.
+Runs COMMAND with the broker's and Redis's credentials read from files, as Docker and
+Kubernetes secrets arrive: ``AMQP_USER_FILE`` and ``AMQP_PASSWORD_FILE`` give the user and
+password of ``AMQP_URI`` (which then names only the broker, e.g. ``pyamqp://rabbitmq/``),
+``REDIS_USER_FILE`` and ``REDIS_PASSWORD_FILE`` those of ``REDIS_URL``; without them the
+environment passes through. The health probe (healthcheck.py) does the same. Only the
+standard library: images of released versions are built with it too.
 """
 
 from __future__ import annotations

@@ -1,20 +1,12 @@
 """Container health probe of every service image: ``python healthcheck.py CONFIG SERVICE``.
 
-Exits 0 when the service really serves, 1 otherwise, within a bounded time:
-
-* a service with a web server (``WEB_SERVER_ADDRESS`` in its config, i.e. the
-  gateway) must answer ``GET /health`` with 200;
-* an RPC service must answer its ``ping`` RPC (``service_runtime.chassis``), which
-  proves its consumer is bound to the broker and its Redis answers, not merely
-  that the process exists.
-
-The config file is read the way ``nameko run`` reads it (``${VAR:default}``
-substitution), in the environment the image's entrypoint gives the service
-(container_env.py: credentials from secret files), so the probe talks to the same
-broker as the service.
-
-Part of the image recipe (services/base.Dockerfile), not of a service package: it needs
-only nameko, so it also probes images of released versions built from older code.
+Exits 0 when the service really serves, 1 otherwise, within a bounded time: the gateway
+(``WEB_SERVER_ADDRESS`` in its config) must answer ``GET /health`` with 200, an RPC
+service its ``ping`` RPC (``service_runtime.chassis``: its consumer bound to the broker,
+its Redis answering). The config is read as ``nameko run`` reads it, in the environment
+the image's entrypoint gives the service (container_env.py), so the probe talks to the
+same broker. Part of the image recipe (services/base.Dockerfile), not of a service
+package: it needs only nameko, so it also probes images of released versions.
 """
 
 from __future__ import annotations
@@ -32,11 +24,10 @@ from urllib.parse import urlsplit
 from container_env import ConfigurationError, environment
 
 PROBE_TIMEOUT_SECONDS = 3.0
-# The whole probe, start-up and connecting included, ends by this deadline. Without it
-# a probe could hang (kombu keeps retrying a broker that does not answer), and Docker
-# does not kill a probe that passes its health-check timeout: they would pile up, one
-# more every interval, each a Python process. Longer than the timeouts it runs under
-# (the image's HEALTHCHECK, the swarm stack's): by then Docker has counted it as failed.
+# The whole probe, start-up included, ends by this deadline: kombu keeps retrying a broker
+# that does not answer, and Docker does not kill a probe past its timeout, so hung probes
+# would pile up, a Python process more every interval. Longer than the HEALTHCHECK
+# timeouts it runs under (the image's, the swarm stack's): Docker has counted it failed.
 DEADLINE_SECONDS = 45
 # How long a broker node's name may take to resolve before the probe leaves that node out.
 NAME_LOOKUP_SECONDS = 2.0
@@ -65,11 +56,8 @@ def http_health_ok(web_server_address: str, timeout: float) -> bool:
 def resolvable_nodes(amqp_uri: str, timeout: float = NAME_LOOKUP_SECONDS) -> str:
     """The nodes of ``amqp_uri`` (kombu's ``;``-separated failover list) whose names
     resolve within ``timeout``; all of them when none does (the probe then fails itself).
-
-    The name of a lost cluster node can take the resolver 20 s to give up on (seen on a
-    swarm: Docker's DNS forwarding the unknown name upstream), and the probe's proxy
-    starts with the first node for each of its connections: every probe outlasted its
-    timeout and Swarm killed each replica that was serving through another node."""
+    On a swarm a lost node's name took 20 s to fail, and the probe's proxy starts with the
+    first node: every probe timed out, and Swarm killed replicas serving through another."""
     nodes = amqp_uri.split(";")
     resolved: set[str] = set()
 

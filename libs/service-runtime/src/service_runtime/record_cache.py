@@ -48,12 +48,9 @@ class Records:
         """The record for ``key``; ``load()`` (which raises when there is none) on a miss."""
         if self._cache is None:
             return load()
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
-        record = load()
-        self._cache[key] = record
+        record = self._cache.get(key)  # no record is None
+        if record is None:
+            record = self._cache[key] = load()
         return record
 
     def put(self, key: Hashable, record: Any) -> None:

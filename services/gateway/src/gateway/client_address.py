@@ -42,13 +42,6 @@ def addresses_of(name: str) -> set[Address]:
     return {ipaddress.ip_address(info[4][0]) for info in found}
 
 
-def network_or_none(entry: str) -> Network | None:
-    try:
-        return ipaddress.ip_network(entry, strict=False)
-    except ValueError:
-        return None
-
-
 class TrustedProxies:
     def __init__(
         self,
@@ -56,9 +49,13 @@ class TrustedProxies:
         resolve: Callable[[str], set[Address]] = addresses_of,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        parsed = {entry: network_or_none(entry) for entry in entries}
-        self.networks = [network for network in parsed.values() if network is not None]
-        self.names = [entry for entry, network in parsed.items() if network is None]
+        self.networks: list[Network] = []
+        self.names: list[str] = []  # looked up
+        for entry in entries:
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.names.append(entry)
         self.resolve, self.clock = resolve, clock
         self.resolved: set[Address] = set()
         self.next_lookup = -math.inf
