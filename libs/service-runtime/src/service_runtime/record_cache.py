@@ -25,13 +25,7 @@ RECORD_CACHE_SIZE = Setting(
     "immutable records (airports, trips) each process keeps per kind; 0 turns caching off",
     minimum=0,
 )
-RECORD_CACHE_SECONDS = Setting(
-    "RECORD_CACHE_SECONDS",
-    float,
-    300.0,
-    "longest a cached record is served without asking its service again",
-    minimum=0.001,
-)
+RECORD_CACHE_SECONDS = 300.0
 
 T = TypeVar("T")
 
@@ -73,7 +67,7 @@ class RecordCache(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        self.records = Records(RECORD_CACHE_SIZE.read(config), RECORD_CACHE_SECONDS.read(config))
+        self.records = Records(RECORD_CACHE_SIZE.read(config), RECORD_CACHE_SECONDS)
 
     def get_dependency(self, worker_ctx: Any) -> Records:
         return self.records
