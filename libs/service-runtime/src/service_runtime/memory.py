@@ -1,15 +1,15 @@
 """A worker's memory is freed when it ends; freed memory goes back to the OS when quiet.
 
 * **Each worker is a reference cycle** (worker context -> service instance -> injected
-  proxies -> worker context): under load thousands of finished workers wait for the cyclic
-  collector, their arenas resident. ``worker_teardown`` clears the instance's attributes
-  (nothing reads them after the worker) to break the cycle.
-* **glibc keeps freed heap memory** (~5 MB after start-up alone): ``malloc_trim(0)`` hands
-  it back once no worker began for a whole ``QUIET_SECONDS``, after a collection of the
-  young generations only (a full one costs ~20 ms).
+  proxies -> worker context), so under load thousands of finished workers wait for the
+  cyclic collector, and the arenas they took stay resident. ``worker_teardown`` clears
+  the instance's attributes (nothing reads them after the worker) to break the cycle.
+* **glibc keeps freed heap memory** (about 5 MB after start-up alone). ``malloc_trim(0)``
+  hands it back once no worker began for a whole ``QUIET_SECONDS``, never under load;
+  only the young generations are collected first (a full collection costs ~20 ms).
 
-Idle RSS in MB without each, for the bench's 60 MB target (2 runs of ``--only POST
---against-ours``):
+A/B for the bench's idle-RSS target (60 MB; 2 runs of ``--only POST --against-ours``),
+idle RSS in MB without each:
 
 | override | deviation | without it |
 |---|---|---|
