@@ -1,4 +1,4 @@
-"""How RPC messages travel, against the real broker: requests and replies published
+"""How RPC messages travel, against the real broker: requests and replies published transient
 through a producer pool found once (``PooledPublisher``), call arguments checked
 against a signature computed once (``SignatureCheckedOnce``)."""
 
@@ -9,11 +9,16 @@ import eventlet
 import pytest
 from kombu import Exchange, Queue
 from nameko.amqp.publish import UndeliverableMessage, get_connection
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import IncorrectSignature
+from nameko.rpc import get_rpc_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import dummy, entrypoint_hook
 
 from airports.service import AirportsService
+from contracts.errors import NotFound
 from service_runtime.publishing import PooledPublisher, producer_pool
+from service_runtime.rpc import TimedRpcProxy
 
 EXCHANGE = Exchange("test-publishing", type="topic", durable=False, auto_delete=True)
 
@@ -158,3 +163,34 @@ def test_a_call_with_arguments_that_do_not_fit_is_refused(container_factory, ser
             airports.get(id="a", colour="red")
         with pytest.raises(IncorrectSignature):
             airports.get("a", id="a")
+
+
+class AirportsCaller:
+    name = "caller"
+    airports = TimedRpcProxy("airports")
+
+    @dummy
+    def ask(self, airport_id):
+        with pytest.raises(NotFound):
+            self.airports.get(airport_id)
+
+
+def test_a_call_and_its_reply_travel_transient(container_factory, service_config):
+    # Every message on the RPC exchange, copied to a queue of the test's own.
+    tap = Queue("test-rpc-tap", exchange=get_rpc_exchange(service_config), routing_key="#")
+    with get_connection(service_config["AMQP_URI"]) as connection:
+        tap(connection.channel()).declare()
+    container_factory(AirportsService, service_config).start()
+    caller = container_factory(AirportsCaller, service_config)
+    caller.start()
+
+    with entrypoint_hook(caller, "ask") as ask:
+        ask("no-such-airport")
+
+    with get_connection(service_config["AMQP_URI"]) as connection:
+        channel = connection.channel()
+        request, reply = tap(channel).get(no_ack=True), tap(channel).get(no_ack=True)
+    assert request.delivery_info["routing_key"] == "airports.get"
+    assert request.properties["delivery_mode"] == NON_PERSISTENT
+    assert reply.properties["correlation_id"] == request.properties["correlation_id"]
+    assert reply.properties["delivery_mode"] == NON_PERSISTENT
