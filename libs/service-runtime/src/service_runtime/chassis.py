@@ -1,9 +1,5 @@
-"""What every service class here is built on: the standard dependency providers, declared
-once (nameko collects providers and entrypoints from base classes too). The gateway is an
-``ObservedService``; an RPC service names its store class where it names its base::
-
-    class AirportsService(RpcService, store=AirportStore):
-        name = SERVICE_NAME
+"""What every service class here is built on (README, "Nameko travel & messenger"): the
+standard dependency providers, declared once; nameko collects them from base classes too.
 """
 
 from __future__ import annotations
@@ -34,7 +30,6 @@ class RpcService(ObservedService):
 
     @rpc
     def ping(self) -> dict[str, str]:
-        """Answers once the service's Redis does, with its data loaded (the readiness
-        probes call it)."""
+        """The readiness probes' call (``RedisStore.ping``)."""
         self.store.ping()
         return {"service": self.name, "status": "ok"}

@@ -1,19 +1,13 @@
 """How RPC requests and replies are published: through producers found once, and
 replies transient and unconfirmed.
 
-**Producers found once.** For every message, nameko's ``Publisher.publish`` parses the
-broker URL into a kombu ``Connection``, looks its producer pool up, binds a channel again
-and wraps the publish in kombu's retrying ``Connection.ensure``: more CPU than the message
-itself. ``PooledPublisher`` keeps its producers (connection and channel) per broker and
-option set; only a publish that meets a connection error takes kombu's retrying path. The
-rest is nameko's: options, defaults, ``UndeliverableMessage`` for ``mandatory``.
+**Producers found once.** For every message nameko's ``Publisher.publish`` parses the broker
+URL, looks its producer pool up, binds a channel and wraps the publish in kombu's retrying
+``ensure``: more CPU than the message itself. ``PooledPublisher`` keeps its producers per
+broker and option set; only a publish that meets a connection error takes kombu's retry.
 
-**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off, the default), and
-transient requests (``service_runtime.rpc``): a call is worth something only while its
-caller waits, so a RabbitMQ *restart* drops the calls in flight (504 within the timeout)
-rather than replay them after their callers gave up. The RPC queues stay durable, a
-request whose consumer dies unacknowledged is still redelivered, and requests keep their
-confirm ("no instance of that service" is a fast 503). Events stay persistent, confirmed.
+**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off; requests likewise,
+``service_runtime.rpc``): docs/scaling.md, "What scales how" (RabbitMQ).
 
 What each deviation bought (``nox -s bench --only cold --against-ours``, 3 interleaved runs
 of 3 rounds on a loaded machine; ours over without: req/s at 50 connections, services' CPU
@@ -66,11 +60,9 @@ class Producers:
         try:
             yield producer
         except BaseException:
-            # Its connection's state is unknown (a frame half-read, a confirm unread): dropped
-            # without I/O, with the idle producers on the same node, which may be lost (each
-            # would fail its next publish in turn). The next publish starts on the next node
-            # of a failover list: one cut off by its time bound (service_runtime.rpc) never
-            # reaches kombu's own move to the next node.
+            # Its connection's state is unknown (a frame half-read): dropped without I/O, with
+            # the idle ones on the same node, which may be lost. The next publish starts on the
+            # next node: one cut off by its time bound never reaches kombu's own failover.
             node = producer.connection.hostname
             for dropped in [producer, *(p for p in self.idle if p.connection.hostname == node)]:
                 dropped.connection.collect()
@@ -165,8 +157,6 @@ RPC_PERSISTENT_MESSAGES = Setting(
     False,
     "persistent RPC requests and confirmed replies (nameko's defaults); off: transient",
 )
-
-
 RPC_QUEUE_TYPE = Setting(
     "RPC_QUEUE_TYPE",
     one_of("classic", "quorum"),
@@ -184,8 +174,7 @@ def publish_options(persistent: bool) -> dict[str, Any]:
 
 class ServiceRpcConsumer(RpcConsumer):
     """nameko's ``RpcConsumer`` whose replies carry the options above, settings read once,
-    and whose request queue is of ``RPC_QUEUE_TYPE`` (docs/scaling.md: quorum queues, and
-    switching a queue's type); reply queues stay nameko's classic expiring ones."""
+    and whose request queue is of ``RPC_QUEUE_TYPE`` (docs/scaling.md, "Replicated storage")."""
 
     def setup(self) -> None:
         super().setup()

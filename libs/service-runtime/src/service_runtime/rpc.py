@@ -1,12 +1,5 @@
-"""An RPC proxy whose calls never hang, and are timed.
-
-Nameko 2's ``RpcProxy`` waits forever for a reply. ``TimedRpcProxy`` publishes with
-nameko's ``call_async`` and waits at most ``RPC_TIMEOUT_SECONDS``; a missing dependency
-becomes a typed error (README, "Faults: what a client sees"): no consumer bound, or no
-broker within ``RPC_PUBLISH_TIMEOUT_SECONDS``, is 503; no reply in time is 504, and so is
-a call handed to the broker before its connection dropped (the work may have been done).
-Publishing retries once after a reconnect, so the first call after the broker's return
-finds a fresh connection. Each call is timed in ``RPC_CLIENT_SECONDS``.
+"""An RPC proxy whose calls never hang (nameko 2's ``RpcProxy`` waits forever for a
+reply), and are timed; what a caller gets instead: README, "Faults: what a client sees".
 
 | override | deviation | needed for |
 |---|---|---|
@@ -139,8 +132,6 @@ class TimedServiceProxy:
     def _call(
         self, method: Any, method_name: str, started: float, args: tuple, kwargs: dict[str, Any]
     ) -> Any:
-        """Hand the call to the broker within ``publish_timeout``, then wait for its reply;
-        the whole call, publishing included, within ``timeout``."""
         with bounded(
             min(self.timeout, self.publish_timeout),
             ServiceUnavailable(
@@ -166,8 +157,7 @@ class TimedServiceProxy:
 
 @contextmanager
 def bounded(seconds: float, error: Exception) -> Iterator[None]:
-    """Run the block for at most ``seconds``, then raise ``error`` instead (an outer
-    ``eventlet.Timeout`` expiring meanwhile passes through as itself)."""
+    """Run the block for at most ``seconds``, then raise ``error`` instead."""
     timer = eventlet.Timeout(max(0.0, seconds))
     try:
         yield

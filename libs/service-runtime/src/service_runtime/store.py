@@ -1,11 +1,5 @@
-"""Redis-backed stores, the one idempotent create, and the provider that injects a store.
-
-Entrypoints never see Redis: they get a store whose methods speak the service's language;
-each store documents its key layout, every key under ``REDIS_KEY_PREFIX`` (tests and
-side-by-side deployments share one database). The gateway passes a client's
-``Idempotency-Key`` as context data; ``RecordStore.create`` derives the record's id from
-it and writes only if that id is free, so a redelivered or retried create ends at the
-same record.
+"""Redis-backed stores (each documents its key layout), the one idempotent create (README,
+"Idempotency-Key") and the provider that injects a store.
 """
 
 from __future__ import annotations
@@ -42,8 +36,7 @@ STORAGE_FULL = redis.exceptions.OutOfMemoryError
 
 
 def storage_error(error: BaseException, storage: str) -> ServiceUnavailable | None:
-    """What a failure of ``storage`` reaches callers as (both 503): ``StorageFull`` or
-    ``ServiceUnavailable``; None for an error that is not a storage failure."""
+    """What a failure of ``storage`` reaches callers as; None for any other error."""
     if isinstance(error, STORAGE_FULL):
         return StorageFull(f"{storage} is full")
     if isinstance(error, STORAGE_OUTAGES):
@@ -63,8 +56,7 @@ class RedisStore:
         return self.key_prefix + ":".join(parts)
 
     def ping(self) -> bool:
-        """True once Redis answers with its data loaded; ``ServiceUnavailable`` while it
-        still reads its append-only log (ready now, it would serve an empty store)."""
+        """True once Redis answers with its data loaded (docs/operations.md, Persistence)."""
         persistence = self.client.info("persistence")
         if persistence.get("loading"):
             raise ServiceUnavailable(
