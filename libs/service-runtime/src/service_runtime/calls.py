@@ -1,10 +1,5 @@
-"""Every worker observed once: one timer and one outcome feed its call line in the log,
-its metrics and the context of the log lines it writes.
-
-The call line is ``<service>.<method> request_id=... <outcome> <ms>``. The gateway puts
-``request_id`` into the worker's context data, which nameko copies into every RPC call
-and event the worker makes: the same id tags the call line of every service the request
-touched. The outcome is ``ok`` or the error's code (``service_runtime.metrics.outcome``).
+"""Every worker observed once: one timer and one outcome feed its call line in the log
+(README, "HTTP API": ``X-Request-Id``), its metrics and the context of its log lines.
 """
 
 from __future__ import annotations
@@ -100,7 +95,6 @@ class CallObserver(DependencyProvider):
     def record(
         self, worker_ctx: Any, elapsed: float, result: Any, error: BaseException | None
     ) -> None:
-        """Count one finished worker (a subclass adds its own metrics here)."""
         method = worker_ctx.entrypoint.method_name
         ENTRYPOINT_SECONDS.labels(worker_ctx.service_name, method).observe(elapsed)
         if error is not None:

@@ -1,11 +1,8 @@
 """Queues that belong to one connection are not durable, so a lost node takes them along.
 
-Nameko declares every queue durable, also a caller's expiring RPC reply queue and a
-broadcast handler's exclusive queue. In a RabbitMQ cluster a durable classic queue whose
-node is lost stays behind, unusable, until that node returns: the reconnected caller could
-not declare its reply queue again (404), nor the gateway its live-feed queue
-(RESOURCE_LOCKED). Not durable, they go with their node and are declared afresh on the
-next; on one node a broker restart drops them, as it drops their connections anyway.
+Nameko declares them durable; in a cluster a durable classic queue whose node is lost stays
+behind, unusable, and its reconnected owner could not declare it again (404 for a reply
+queue, RESOURCE_LOCKED for the live feed's) until that node returned.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
-"""How a service logs: the one ``LOGGING`` configuration every service runs with
-(``logging_config``, applied by ``service_runtime.serve``), its JSON fields (README, "API
-description, metrics and logs") and its batched output.
-
-**Output in batches.** ``logging.StreamHandler`` writes and flushes each record: a
-blocking system call per line that, under eventlet, stalls every green thread; under load
-it was about a sixth of the gateway's CPU. ``BatchedStreamHandler`` formats each record at
-once and writes when the batch is full, on a WARNING or above, or ``FLUSH_SECONDS`` after
-a batch's first line: a process killed outright loses at most that much of INFO lines.
+"""How a service logs: the one ``LOGGING`` configuration (``logging_config``, applied by
+``service_runtime.serve``), its JSON fields (README, "API description, metrics and logs")
+and its batched output: ``logging.StreamHandler`` writes and flushes each line, a blocking
+system call that under eventlet stalls every green thread (a sixth of the gateway's CPU
+under load). A batch is written when full, on a WARNING or above, or ``FLUSH_SECONDS``
+after its first line: a process killed outright loses at most that much of INFO lines.
 """
 
 from __future__ import annotations
@@ -47,7 +44,6 @@ class CallContext:
 
 # Each eventlet green thread (so each worker) has its own context; ``calls`` sets it.
 CURRENT_CALL: ContextVar[CallContext | None] = ContextVar("current_call", default=None)
-# Lines outside any worker (start-up, connections) name the service this process runs.
 _process_service = ""
 
 
@@ -89,7 +85,6 @@ class ServiceJsonFormatter(JsonFormatter):
 
 # user:password@ in a URL: nameko masks only the first URL of an AMQP_URI naming several.
 URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
-
 
 FLUSH_SECONDS = 0.2
 BATCH_LINES = 256

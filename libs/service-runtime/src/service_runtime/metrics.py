@@ -1,10 +1,6 @@
-"""Prometheus metrics of a service's workers (recorded by ``service_runtime.calls``, which
-serves them), of the RPC calls it makes (``service_runtime.rpc``) and of its Redis's memory.
-
-They live in prometheus-client's process-wide registry, labelled by service, so several
-containers in one process (the tests) share them without clashing. Every Redis refuses
-writes once full (``noeviction``): ``redis_memory_*_bytes``, read at each scrape, let
-``RedisMemoryNearlyFull`` (deploy/prometheus/alerts.yml) fire well before that.
+"""Prometheus metrics of a service's workers, of the RPC calls it makes and of its Redis's
+memory (README, "API description, metrics and logs"), in the process-wide registry,
+labelled by service: several containers in one process (the tests) share them.
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
 """Name lookups off the eventlet hub: a name that stops resolving never freezes a process.
 
 Without eventlet's green resolver (``EVENTLET_NO_GREENDNS=yes``: services/base.Dockerfile)
-``socket.getaddrinfo`` blocks its OS thread, under eventlet the whole process: after a
-machine loss each lookup of a vanished name waited ~10 s and nothing, ``/health``
-included, was served meanwhile (issue 24 item 7). ``resolve_names_off_the_hub`` runs the
-system resolver (``/etc/hosts``, ``nsswitch.conf`` and search domains kept) in eventlet's
-thread pool (``eventlet.tpool``), and gives a lookup up after ``LOOKUP_TIMEOUT_SECONDS``
-as the resolver's own "try again" (EAI_AGAIN): on a swarm a lost machine's names took
-20 s to fail, longer than an RPC's 10 s, so a client never got past the lost node to the
-next one of its list.
+``socket.getaddrinfo`` blocks the whole process; the system resolver (``/etc/hosts``,
+``nsswitch.conf`` and search domains kept) runs in eventlet's thread pool instead.
 """
 
 from __future__ import annotations
@@ -24,8 +18,8 @@ from eventlet import patcher, tpool
 from eventlet.green import socket as green_socket
 
 LOOKUPS = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "getnameinfo")
-# Well above a healthy lookup (Docker's DNS answers its own names at once), below the
-# connect bounds of the clients that look names up (5 s).
+# A lost node's names took 20 s to fail, past an RPC's bound. Well above a healthy lookup
+# (Docker's DNS answers at once), below the connect bounds of the clients looking (5 s).
 LOOKUP_TIMEOUT_SECONDS = 3.0
 
 

@@ -1,10 +1,8 @@
-"""A bounded in-process cache of records that never change once created (airports, trips).
-
-A kept record answers again without the RPC hop, most of what a read costs. Only
-records a service returned are kept (a failed read raises through), each at most
-``RECORD_CACHE_SECONDS``, so one removed behind the services' back (a restore of an
-older backup) stops being served within that time. Readers share a cached record: never
-mutate it. Green threads need no locking: ``get`` does not yield between lookup and store.
+"""A bounded in-process cache of records that never change once created: a kept record
+answers without the RPC hop, most of what a read costs. Each is kept at most
+``RECORD_CACHE_SECONDS``, so one removed behind the services' back (a restore of an older
+backup) stops being served within that time. Readers share a cached record: never mutate
+it. Green threads need no locking: ``get`` does not yield between lookup and store.
 """
 
 from __future__ import annotations

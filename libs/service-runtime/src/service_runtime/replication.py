@@ -1,9 +1,4 @@
-"""Redis with a replica (docs/scaling.md, "Replicated storage"): the primary found through
-the Sentinels of ``REDIS_SENTINELS`` under the store's key (redis-py's
-``SentinelConnectionPool`` follows a failover); with ``REDIS_MIN_REPLICAS_ACK`` above 0, a
-write too few replicas confirm raises ``UnreplicatedWrite``: a 503, never an answer for a
-write the next failover could lose.
-"""
+"""Redis with replicas and Sentinels: docs/scaling.md, "Replicated storage"."""
 
 from __future__ import annotations
 
@@ -63,8 +58,6 @@ class ReplicaAcks:
     ack_timeout_ms = REDIS_REPLICA_ACK_TIMEOUT_MS.default
 
     def await_replicas_if_written(self, connection: Any, commands: Iterable[Any]) -> None:
-        """``WAIT`` on ``connection`` when any of ``commands`` (names) is a write;
-        ``UnreplicatedWrite`` when fewer than ``min_replicas`` confirm."""
         if self.min_replicas <= 0 or not any(str(name).upper() in WRITES for name in commands):
             return
         connection.send_command("WAIT", self.min_replicas, self.ack_timeout_ms)

@@ -1,10 +1,8 @@
 """``python -m service_runtime.serve run --config config.yaml module:Class``: ``nameko run``
-plus name lookups off the hub (``service_runtime.name_lookup``), every declared setting
-checked first (a bad value stops the process with one line naming it), the project's
-logging (``logformat.logging_config``) unless the config has a ``LOGGING`` block, and no
-``pkg_resources``, which nameko's CLI imports only to print its version (a stand-in answers
-that from ``importlib.metadata``, and loads the real module on any other use). A/B, 2 runs
-of ``nox -s bench --only POST --against-ours``:
+(README, "Run one service") plus name lookups off the hub, every setting checked first, and
+no ``pkg_resources``, which nameko's CLI imports only to print its version (a stand-in
+answers that, and loads the real module on any other use). A/B, 2 runs of ``nox -s bench
+--only POST --against-ours``:
 
 | override | deviation | without it, idle RSS |
 |---|---|---|

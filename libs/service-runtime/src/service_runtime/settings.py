@@ -1,12 +1,5 @@
-"""Typed settings: each configuration key declared once, with its type, default and bounds.
-
-A ``config.yaml`` only maps environment variables to keys (unset gives null); the default
-lives here, beside the code that uses it. Only a missing key, null or "" falls back to
-the default (``0`` is a value). ``ALL_SETTINGS`` holds every one, for ``check_all`` (run
-at start by ``service_runtime.serve``), the README's table and the tests.
-
-    RPC_TIMEOUT = Setting("RPC_TIMEOUT_SECONDS", float, 10.0, "bound on any RPC", minimum=0.001)
-    timeout = RPC_TIMEOUT.read(self.container.config)
+"""Typed settings: each configuration key declared once, with its type, default and bounds
+(README, "Configuration"); ``ALL_SETTINGS`` holds every one.
 """
 
 from __future__ import annotations
