@@ -1,7 +1,5 @@
-"""HTTP request bodies: declared JSON, parsed strictly, validated with the contracts' types.
-
-A body with an RPC method's argument names is that contract's model (``POST /trip`` is
-``CreateTrip``); only bodies whose names differ get a model here.
+"""HTTP request bodies: declared JSON, parsed strictly, validated with the contracts' types;
+only a body whose names differ from its RPC method's arguments gets a model here.
 """
 
 from __future__ import annotations
@@ -35,9 +33,7 @@ class NewMessage(Arguments):
 
 
 def parse_body(request: Request, model: type[BodyT]) -> BodyT:
-    """The request's JSON body validated against ``model``: ``UnsupportedMediaType`` (415)
-    unless declared ``application/json`` in UTF-8, then ``MalformedJson`` or
-    ``InvalidArgument`` (both 400)."""
+    """The request's JSON body validated against ``model``."""
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if request.mimetype != JSON_MEDIA_TYPE or charset != "utf-8":
         raise UnsupportedMediaType("request bodies must be application/json (UTF-8)")

@@ -1,10 +1,6 @@
-"""Who the client is: the address and scheme the edge saw, believed from the edge alone.
-
-A request whose peer is in ``TRUSTED_PROXIES`` gets ``X-Forwarded-For`` and
-``X-Forwarded-Proto`` applied by Werkzeug's ``ProxyFix`` (one hop: the right-most
-address); any other keeps its peer. An entry may be a host name (the edge's service
-name): an unknown peer has the names looked up again, at most every
-``RESOLVE_INTERVAL_SECONDS``.
+"""Who the client is: the address and scheme the edge saw, believed from ``TRUSTED_PROXIES``
+alone (README, "Rate limit of the message board"). A host name among them is looked up
+again for an unknown peer, at most every ``RESOLVE_INTERVAL_SECONDS``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The ``Origin`` check: a browser's request must come from this site (scheme, host and
-port as the client saw them: ``client_address``) or one of ``ALLOWED_ORIGINS``; any other,
-``null`` included, is 403. The other half: a body must be ``application/json``
-(``bodies.parse_body``), which no form sends and no cross-site script without a preflight.
+"""The ``Origin`` check (README, "The edge": Content type): a browser's request comes from
+this site as the client saw it (``client_address``) or one of ``ALLOWED_ORIGINS``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,5 @@
-"""``Idempotency-Key`` on the creating routes (README, "Idempotency-Key").
-
-Two layers, because the gateway alone cannot see what happened behind a lost reply: the
-gateway remembers each key's successful answer and replays it; the key also goes with
-the call, and the service's store creates one record per key (``service_runtime.store``).
-
-``idempotency:<route>:<sha256 of the key>`` (under ``REDIS_KEY_PREFIX``) is a JSON string
-``{"fingerprint", "status", "body", "location"}``, written ``SET NX EX <ttl>``.
+"""``Idempotency-Key`` on the creating routes (README, "Idempotency-Key"); each remembered
+answer is the JSON ``StoredAnswer`` at ``idempotency:<route>:<sha256 of the key>``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,5 @@
-"""The live feed: ``message_created`` events fanned out to Server-Sent Events streams.
-
-Each gateway's broadcast handler hands every event to ``MessageHub.publish``; each open
-page holds a ``Subscription``, a bounded queue its streaming response drains on the
-connection's own green thread (never one of the container's workers). A client sends
-nothing after its request, so its socket turning readable means it went away: a small
-green thread waiting for that frees the slot at once. Heartbeats during silence find
-peers that vanished without a word.
+"""The live feed (docs/messenger.md): ``message_created`` events fanned out to Server-Sent
+Events streams, each drained on its connection's own green thread, never a worker.
 """
 
 from __future__ import annotations
@@ -73,6 +67,7 @@ class Subscription:
             self.queue.put_nowait(_CLOSED)
 
     def wait_for_hangup(self) -> None:
+        """A client sends nothing after its request: its socket turning readable means it left."""
         opened = time.monotonic()
         trampoline(self.connection, read=True)
         self.hung_up = True

@@ -1,6 +1,4 @@
-"""The gateway's HTTP metrics: requests by route template and status, errors by code,
-live-feed subscribers, whether its Redis answers. ``GET /metrics`` (``routes.ops``)
-serves them with the per-method worker and RPC-client metrics of ``service_runtime.metrics``."""
+"""The gateway's own HTTP metrics (README, "API description, metrics and logs")."""
 
 from __future__ import annotations
 

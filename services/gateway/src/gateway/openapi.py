@@ -1,9 +1,5 @@
-"""The OpenAPI 3.1 document of the HTTP API, generated from the routes the gateway serves.
-
-Each ``@http`` entrypoint's ``Route`` gives method, path, body, result and the RPC methods
-it calls; its function gives the summary (docstring), tag (module) and path parameter
-types. Error statuses and codes come from feeding the errors it can raise through
-``gateway.errors.response_from_exception``, the one table.
+"""The OpenAPI 3.1 document of the HTTP API, generated from the routes the gateway serves
+(README, "API description, metrics and logs").
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Rate limit of ``POST /messages`` per client address (README, "Rate limit of the message
-board"): a token bucket in Redis.
-
-``ratelimit:messages:<address>`` (under ``REDIS_KEY_PREFIX``) is a hash ``{tokens, at_ms}``
-updated by one Lua script per post, atomic across gateways and timed by Redis's clock; it
-expires once the bucket would be full again.
+board"): a token bucket, the hash ``ratelimit:messages:<address>`` of ``{tokens, at_ms}``,
+updated by one Lua script per post (atomic across gateways, timed by Redis's clock).
 """
 
 from __future__ import annotations

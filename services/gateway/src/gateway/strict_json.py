@@ -1,7 +1,5 @@
-"""JSON request bodies read strictly (README, "The edge": JSON): UTF-8 only, bounded
-nesting checked in one linear pass before the recursive parser runs, no key twice, no
-``NaN``/``Infinity``. Every refusal is ``MalformedJson`` (400) about the body, never the
-text of a Python exception.
+"""JSON request bodies read strictly (README, "The edge": JSON); every refusal is a
+``MalformedJson`` about the body, never a Python exception's text.
 """
 
 from __future__ import annotations

@@ -1,9 +1,4 @@
-"""``/messages``: the messenger's JSON API and its live stream (``gateway.live_feed``).
-
-Posting is rate-limited per client (``gateway.rate_limit``) and takes an
-``Idempotency-Key``. A broadcast handler of ``message_created`` gives every gateway its
-own queue of every event (not reliable: a gateway that is down has no page to tell).
-"""
+"""``/messages``: the messenger's JSON API and its live stream (docs/messenger.md)."""
 
 from __future__ import annotations
 
@@ -108,6 +103,7 @@ class MessageRoutes:
         request.environ[EVENTLET_MIN_WRITE_KEY] = 0
         return Response(subscription.stream(), mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 
+    # Every gateway gets every event; not reliably: a gateway that is down has no page to tell.
     @event_handler(MESSAGES, MESSAGE_CREATED, handler_type=BROADCAST, reliable_delivery=False)
     def relay_message_created(self, payload: dict[str, Any]) -> None:
         event = MessageCreated.model_validate(payload)

@@ -1,8 +1,5 @@
-"""The files a browser loads: ``GET /``, the messenger page, with its script and
-stylesheet under ``/static/`` (``gateway/static/``, read at import); ``GET /docs``, a
-Swagger UI page on ``/openapi.json`` with its assets under ``/docs/`` (``gateway/apidocs/``
-and the pinned swagger-ui-py's files), so the docs reach no other host. Each page's
-Content-Security-Policy lets only these same-origin files run.
+"""The files a browser loads: the messenger page and ``/docs`` (README, "API description,
+metrics and logs"), each with a Content-Security-Policy that lets only its own files run.
 """
 
 from __future__ import annotations

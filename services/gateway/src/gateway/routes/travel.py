@@ -1,9 +1,5 @@
-"""``/airport`` and ``/trip``: create and read airports and trips through their services.
-
-Records never change once created: each one created or read is kept in the record cache.
-Creating calls ``create_v2``; an instance of an older release (a rolling deploy) answers
-``MethodNotFound``, and ``call_newest`` makes the v1 ``create`` call instead, answering
-the same either way (until no such release runs: contracts/README.md).
+"""``/airport`` and ``/trip``: airports and trips created and read through their services,
+each kept in the record cache; ``call_newest``'s v1 fallback: contracts/README.md.
 """
 
 from __future__ import annotations
@@ -80,9 +76,7 @@ class TravelRoutes:
     def _create(
         self, route: Route, proxy: TimedServiceProxy, records: Records, request: Request
     ) -> Response:
-        """The record ``route`` creates from its body (the RPC arguments, by name), kept in
-        ``records`` and answered 201 with its ``Location``; for a repeated
-        Idempotency-Key, the first answer again."""
+        """The record ``route`` creates from its body (the RPC arguments, by name)."""
         body = route.parse(request)
 
         def created() -> Response:
