@@ -1,11 +1,6 @@
-"""Entrypoint of every service image: ``python container_env.py COMMAND [ARG...]``.
-
-Runs COMMAND with the broker's and Redis's credentials read from files, as Docker and
-Kubernetes secrets arrive: ``AMQP_USER_FILE`` and ``AMQP_PASSWORD_FILE`` give the user and
-password of ``AMQP_URI`` (which then names only the broker, e.g. ``pyamqp://rabbitmq/``),
-``REDIS_USER_FILE`` and ``REDIS_PASSWORD_FILE`` those of ``REDIS_URL``; without them the
-environment passes through. The health probe (healthcheck.py) does the same. Only the
-standard library: images of released versions are built with it too.
+"""Entrypoint of every service image: ``python container_env.py COMMAND [ARG...]`` runs
+COMMAND with ``AMQP_URI`` and ``REDIS_URL`` completed from credential files (README,
+"Security"). Only the standard library: images of released versions are built with it too.
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
-"""Container health probe of every service image: ``python healthcheck.py CONFIG SERVICE``.
-
-Exits 0 when the service really serves, 1 otherwise, within a bounded time: the gateway
-(``WEB_SERVER_ADDRESS`` in its config) must answer ``GET /health`` with 200, an RPC
-service its ``ping`` RPC (``service_runtime.chassis``: its consumer bound to the broker,
-its Redis answering). The config is read as ``nameko run`` reads it, in the environment
-the image's entrypoint gives the service (container_env.py), so the probe talks to the
-same broker. Part of the image recipe (services/base.Dockerfile), not of a service
-package: it needs only nameko, so it also probes images of released versions.
+"""Container health probe of every service image: ``python healthcheck.py CONFIG SERVICE``
+(docs/operations.md, "What runs"), exit 0 when the service serves. Its config is read in
+the environment the image's entrypoint gives the service (container_env.py), so it talks
+to the same broker; it needs only nameko, so it also probes images of released versions.
 """
 
 from __future__ import annotations
@@ -35,8 +30,6 @@ NAME_LOOKUP_SECONDS = 2.0
 
 # nameko and yaml are imported where used, after the deadline is set: on a busy machine
 # importing them alone can take seconds.
-
-
 def load_config(path: str) -> dict[str, Any]:
     import yaml
     from nameko.cli.main import setup_yaml_parser
@@ -55,9 +48,8 @@ def http_health_ok(web_server_address: str, timeout: float) -> bool:
 
 def resolvable_nodes(amqp_uri: str, timeout: float = NAME_LOOKUP_SECONDS) -> str:
     """The nodes of ``amqp_uri`` (kombu's ``;``-separated failover list) whose names
-    resolve within ``timeout``; all of them when none does (the probe then fails itself).
-    On a swarm a lost node's name took 20 s to fail, and the probe's proxy starts with the
-    first node: every probe timed out, and Swarm killed replicas serving through another."""
+    resolve within ``timeout``, all of them when none does: a lost first node's name, slow
+    to fail, must not time out the probe of a replica serving through another node."""
     nodes = amqp_uri.split(";")
     resolved: set[str] = set()
 
