@@ -1,9 +1,6 @@
-"""Typed errors that cross RPC intact.
-
-Every ``ServiceError`` class is registered with nameko's ``deserialize_to_instance``, so the
-caller re-raises the same class instead of a ``RemoteError`` (both sides import this
-module); entrypoints expect ``ServiceError`` itself (a warning, not a crash). A new error
-class is listed nowhere else. Each has a stable ``code``, the gateway JSON body's ``error``.
+"""Typed errors that cross RPC intact: each ``ServiceError`` subclass is registered with
+nameko's ``deserialize_to_instance``, so the caller re-raises the same class, not a
+``RemoteError``; its ``code`` is the gateway JSON body's ``error``.
 """
 
 from __future__ import annotations
@@ -64,8 +61,7 @@ class ServiceUnavailable(ServiceError):
 
 
 class StorageFull(ServiceUnavailable):
-    """The service's Redis is at its memory bound (``maxmemory``, ``noeviction``): it
-    refuses writes rather than evict records; reads still work."""
+    """The service's Redis is at its memory bound (README, "HTTP API"): writes refused."""
 
     code = "STORAGE_FULL"
 

@@ -1,7 +1,5 @@
 """Text a person typed (README, "The edge": text fields): limited as sent, trimmed of
-blanks (white space, format characters, Hangul fillers: what displays as nothing), never
-blank, and refusing what each field names (control characters; in names, bidirectional
-controls, since a name shown inside other text could reverse what follows it).
+blanks, never blank, and refusing what each field names.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""airports v2: ``create_v2(name) -> Airport``, served beside v1 since airports 1.1.0.
-
-v1 ``create`` answers with the id only; changing its result would break every v1
-caller, so v2 is a new name and v1 stays until no released consumer calls it.
-"""
+"""airports v2: ``create_v2(name) -> Airport``, beside v1 since 1.1.0 (contracts/README.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""messages v1: short text messages that expire; ``message_created`` once per saved message.
-
-Times are integer milliseconds: ``created`` and ``expires`` since the epoch,
-``expires_in`` what Redis reports as left (``PTTL``) when read.
-"""
+"""messages v1: short text messages that expire, times in ms (docs/messenger.md, "API")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""trips v2: ``create_v2(airport_from, airport_to) -> Trip``, beside v1 since trips 1.1.0:
-the stored record instead of the id only, as airports' ``create_v2``.
-"""
+"""trips v2: ``create_v2(airport_from, airport_to) -> Trip``, beside v1 since trips 1.1.0."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ class AirportsService(RpcService, store=AirportStore):
 
     @rpc
     def create_v2(self, name: str) -> dict:
-        """v2 of ``create`` (since 1.1.0): answers with the stored record, not just the id."""
         args = validate(v2.CREATE_V2.args, {"name": name})
         return self.store.create(self.idempotency_key, name=args.name).record.model_dump()
 

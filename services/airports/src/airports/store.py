@@ -1,6 +1,4 @@
-"""AirportStore: the only code that knows how airports sit in Redis: ``RecordStore``'s
-hash ``airport:<id>`` of ``{name}`` (under ``REDIS_KEY_PREFIX``).
-"""
+"""AirportStore: ``RecordStore``'s hash ``airport:<id>`` of ``{name}``."""
 
 from __future__ import annotations
 

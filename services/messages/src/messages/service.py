@@ -1,6 +1,4 @@
-"""The messages Nameko service: thin RPC entrypoints over ``MessageStore``; each new
-message is announced with the ``message_created`` event (the gateway's live feed).
-"""
+"""The messages Nameko service: thin RPC entrypoints over ``MessageStore``."""
 
 from __future__ import annotations
 

@@ -1,15 +1,8 @@
-"""MessageStore: the only code that knows how messages sit in Redis.
+"""MessageStore: the only code that knows how messages sit in Redis (docs/messenger.md):
 
-Under ``REDIS_KEY_PREFIX``:
-
-* ``message:<id>``: JSON ``{"text", "created", "expires"}`` (epoch ms), ``SET ... PX
-  <ttl>``: Redis deletes it on expiry, and its ``PTTL`` is ``expires_in``;
+* ``message:<id>``: JSON ``{"text", "created", "expires"}`` (epoch ms), ``SET ... PX <ttl>``;
 * ``messages:by_expiry``: a sorted set of ids by expiry. Every message lives as long, so
-  the newest page is one ``ZREVRANGEBYSCORE`` from ``+inf`` down to now; expired ids are
-  removed on every write and read. An id whose key is gone is skipped.
-
-A keyed create (``RecordStore.create``) writes only if its id is free (``SET ... NX``); a
-repeat re-adds the index entry (the repair if the first create died between its writes).
+  the newest page is one ``ZREVRANGEBYSCORE`` from ``+inf`` down to now.
 """
 
 from __future__ import annotations
@@ -50,7 +43,7 @@ class MessageStore(RecordStore[Message]):
 
     def create(self, idempotency_key: str | None = None, **fields: Any) -> Created[Message]:
         created = super().create(idempotency_key, **fields)
-        if not created.new:  # the key's earlier message: indexed again (the repair)
+        if not created.new:  # indexed again: its first create may have died before the index
             self.client.zadd(self.index_key, {created.record.id: created.record.expires})
         return created
 

@@ -1,6 +1,4 @@
-"""The trips Nameko service: thin RPC entrypoints over ``TripStore``; a create asks the
-airports service that both airports exist.
-"""
+"""The trips Nameko service: thin RPC entrypoints over ``TripStore``."""
 
 from __future__ import annotations
 
@@ -32,7 +30,6 @@ class TripsService(RpcService, store=TripStore):
 
     @rpc
     def create_v2(self, airport_from: str, airport_to: str) -> dict:
-        """v2 of ``create`` (since 1.1.0): answers with the stored trip, not just the id."""
         return self._create(airport_from, airport_to).model_dump()
 
     @rpc

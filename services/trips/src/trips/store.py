@@ -1,6 +1,4 @@
-"""TripStore: the only code that knows how trips sit in Redis: ``RecordStore``'s hash
-``trip:<id>`` of ``{airport_from, airport_to}`` (under ``REDIS_KEY_PREFIX``).
-"""
+"""TripStore: ``RecordStore``'s hash ``trip:<id>`` of ``{airport_from, airport_to}``."""
 
 from __future__ import annotations
 
