@@ -1,9 +1,4 @@
-"""What a contract is: an RPC method or an event, with a version and its schemas.
-
-Each ``<service>/v<N>.py`` declares its methods as ``RpcMethod`` values pointing at the
-models the service validates with: the JSON Schemas, the pacts and the code read one
-definition.
-"""
+"""What a contract is: a versioned RPC method or event (contracts/README.md, "The pieces")."""
 
 from __future__ import annotations
 

@@ -1,13 +1,9 @@
-"""How RPC requests and replies are published: through producers found once, and
-replies transient and unconfirmed.
-
-**Producers found once.** For every message nameko's ``Publisher.publish`` parses the broker
+"""How RPC requests and replies are published. ``PooledPublisher`` keeps its producers per
+broker and option set: for every message nameko's ``Publisher.publish`` parses the broker
 URL, looks its producer pool up, binds a channel and wraps the publish in kombu's retrying
-``ensure``: more CPU than the message itself. ``PooledPublisher`` keeps its producers per
-broker and option set; only a publish that meets a connection error takes kombu's retry.
-
-**Transient, unconfirmed replies** (``RPC_PERSISTENT_MESSAGES`` off; requests likewise,
-``service_runtime.rpc``): docs/scaling.md, "What scales how" (RabbitMQ).
+``ensure``, more CPU than the message itself; only a publish that meets a connection error
+takes kombu's retry. Replies are transient and unconfirmed (``RPC_PERSISTENT_MESSAGES`` off;
+requests likewise, ``service_runtime.rpc``): docs/scaling.md, "What scales how" (RabbitMQ).
 
 What each deviation bought (``nox -s bench --only cold --against-ours``, 3 interleaved runs
 of 3 rounds on a loaded machine; ours over without: req/s at 50 connections, services' CPU

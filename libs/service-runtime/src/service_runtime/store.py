@@ -156,8 +156,7 @@ StoreT = TypeVar("StoreT", bound=RedisStore)
 
 class StoreProvider(Redis, Generic[StoreT]):
     """Injects one shared ``store_cls`` over nameko-redis's client (``REDIS_URIS`` under the
-    service's name), with bounded socket waits, a connection name for ``CLIENT LIST``,
-    and the pool closed on stop."""
+    service's name), named for ``CLIENT LIST``."""
 
     def __init__(self, store_cls: type[StoreT], **options: Any) -> None:
         super().__init__(None, **{**CLIENT_OPTIONS, **options})
