@@ -1,6 +1,7 @@
 """Typed errors that cross RPC intact: each ``ServiceError`` subclass is registered with
 nameko's ``deserialize_to_instance``, so the caller re-raises the same class, not a
-``RemoteError``; its ``code`` is the gateway JSON body's ``error``.
+``RemoteError``. Its ``code`` is the gateway JSON body's ``error``; when each is raised:
+README's error table.
 """
 
 from __future__ import annotations
@@ -31,48 +32,32 @@ class ServiceError(Exception):
 
 
 class InvalidArgument(ServiceError):
-    """An argument is missing, of the wrong type, empty or too long."""
-
     code = "INVALID_ARGUMENT"
 
 
 class NotFound(ServiceError):
-    """No entity with the given id (never existed, or expired)."""
-
     code = "NOT_FOUND"
 
 
 class UnknownAirport(ServiceError):
-    """A trip names an airport that does not exist."""
-
     code = "UNKNOWN_AIRPORT"
 
 
 class SameAirport(ServiceError):
-    """A trip must go from one airport to a different one."""
-
     code = "SAME_AIRPORT"
 
 
 class ServiceUnavailable(ServiceError):
-    """A service this call depends on is not running (no consumer bound)."""
-
     code = "SERVICE_UNAVAILABLE"
 
 
 class StorageFull(ServiceUnavailable):
-    """The service's Redis is at its memory bound (README, "HTTP API"): writes refused."""
-
     code = "STORAGE_FULL"
 
 
 class ServiceTimeout(ServiceError):
-    """A service this call depends on did not answer within the RPC timeout."""
-
     code = "SERVICE_TIMEOUT"
 
 
 class IdempotencyKeyReused(ServiceError):
-    """An ``Idempotency-Key`` already used for a different request."""
-
     code = "IDEMPOTENCY_KEY_REUSED"

@@ -29,33 +29,24 @@ from contracts.errors import (
 log = logging.getLogger(__name__)
 
 
+# The gateway's own errors; when each is raised: README's error table.
 class MalformedJson(ServiceError):
-    """The request body is not valid JSON (raised by the gateway only)."""
-
     code = "MALFORMED_JSON"
 
 
 class StreamFull(ServiceError):
-    """The live feed has its maximum of subscribers (raised by the gateway only)."""
-
     code = "STREAM_FULL"
 
 
 class OriginNotAllowed(ServiceError):
-    """The ``Origin`` header is neither this site nor in ``ALLOWED_ORIGINS``."""
-
     code = "ORIGIN_NOT_ALLOWED"
 
 
 class UnsupportedMediaType(ServiceError):
-    """A request body that is not declared ``application/json`` (UTF-8)."""
-
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class RateLimited(ServiceError):
-    """Too many posts from one client address (raised by the gateway only)."""
-
     code = "RATE_LIMITED"
 
     def __init__(self, message: str, retry_after_seconds: int = 1, **kwargs: Any) -> None:
