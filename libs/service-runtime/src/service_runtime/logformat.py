@@ -1,9 +1,9 @@
-"""How a service logs: the one ``LOGGING`` configuration (``logging_config``, applied by
-``service_runtime.serve``), its JSON fields (README, "API description, metrics and logs")
-and its batched output: ``logging.StreamHandler`` writes and flushes each line, a blocking
-system call that under eventlet stalls every green thread (a sixth of the gateway's CPU
-under load). A batch is written when full, on a WARNING or above, or ``FLUSH_SECONDS``
-after its first line: a process killed outright loses at most that much of INFO lines.
+"""How a service logs: the one ``LOGGING`` configuration (``logging_config``; its JSON
+fields: README, "API description, metrics and logs"), written in batches. A
+``logging.StreamHandler`` flushes each line, a blocking system call that under eventlet
+stalls every green thread (a sixth of the gateway's CPU under load). A batch is written
+when full, on a WARNING or above, or ``FLUSH_SECONDS`` after its first line: a process
+killed outright loses at most that much of INFO lines.
 """
 
 from __future__ import annotations

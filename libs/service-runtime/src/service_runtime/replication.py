@@ -35,10 +35,9 @@ REDIS_REPLICA_ACK_TIMEOUT_MS = Setting(
     # would end as a socket timeout, which redis-py retries by sending the write again.
     maximum=4000,
 )
-# The commands this project writes records with (a script's EVAL(SHA) included; a
-# pipeline or MULTI waits when any of its commands is one). Reads never wait, so they keep
-# working while no replica is connected; nor does ZREMRANGEBYSCORE, which only drops
-# expired index entries (GET /messages does it): one lost in a failover is dropped again.
+# The commands this project writes records with (EVAL(SHA) included; a pipeline or MULTI
+# waits when any of its commands is one). Not ZREMRANGEBYSCORE, which reads (GET /messages)
+# run to drop expired index entries: one lost in a failover is dropped again.
 WRITES = frozenset({
     "SET", "SETEX", "PSETEX", "HSET", "HDEL", "DEL", "UNLINK", "EXPIRE", "PEXPIRE",
     "ZADD", "ZREM", "INCR", "INCRBY", "HINCRBY", "EVAL", "EVALSHA", "FCALL",

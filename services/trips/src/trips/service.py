@@ -52,9 +52,8 @@ class TripsService(RpcService, store=TripStore):
         return self.store.create(self.idempotency_key, **args.model_dump()).record
 
     def _airport_error(self, field: str, airport_id: str) -> Exception | None:
-        """Why ``airport_id`` cannot be used (``UnknownAirport``, or the lookup's failure),
-        returned, not raised: an exception escaping a green thread is printed raw to
-        stderr by eventlet's hub, outside logging."""
+        """Why ``airport_id`` cannot be used, returned, not raised: an exception escaping a
+        green thread is printed raw to stderr by eventlet's hub, outside logging."""
         try:
             self.airport_records.get(airport_id, lambda: self.airports.get(airport_id))
         except NotFound:
