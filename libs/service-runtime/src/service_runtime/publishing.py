@@ -90,8 +90,13 @@ def producer_pool(
 
 # What a publish call may override of the publisher's own (nameko's keywords).
 MESSAGE_OPTIONS = (
-    "delivery_mode", "mandatory", "priority", "expiration", "serializer", "compression"
-)  # fmt: skip
+    "delivery_mode",
+    "mandatory",
+    "priority",
+    "expiration",
+    "serializer",
+    "compression",
+)
 
 
 class PooledPublisher(Publisher):
