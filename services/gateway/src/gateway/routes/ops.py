@@ -80,8 +80,9 @@ class OpsRoutes:
 
     @http(Route("GET", "/ready", result=Ready, responses={503: ("not ready", NotReady)}))
     def ready(self, request: Request) -> Response:
-        """Every service answers a ping and the gateway's own Redis answers (503 names
-        what does not)."""
+        """Readiness: every service and the gateway's own Redis answer.
+
+        A 503 names what does not."""
         timeout = READINESS_TIMEOUT.read(self.config)
         services = rpc_dependencies(type(self))
         checks = {name: partial(self._answers_ping, name, timeout) for name in services}
