@@ -14,6 +14,7 @@ Whatever happens, the stack is removed and the machines taken down at the end.
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,12 +99,35 @@ def label_storage_slots() -> dict[int, str]:
 
 
 MEASUREMENTS: list[str] = []
+# When a step fails: the last log lines of these services, printed at the end.
+LOGGED_ON_FAILURE = ("edge", "gateway", "airports")
+FAILURE_LOGS: list[str] = []
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.failed and report.when == "call":
+        FAILURE_LOGS.append(f"=== {report.nodeid}")
+        for service in LOGGED_ON_FAILURE:
+            name = Stack(STACK_NAME).service(service)
+            logs = subprocess.run(
+                ["docker", "service", "logs", "--timestamps", "--tail", "60", name],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=60,
+                check=False,
+            ).stdout
+            FAILURE_LOGS.extend([f"--- {service}", *logs.splitlines()])
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.section("swarm measurements")
     for line in MEASUREMENTS:
         terminalreporter.write_line(line)
+    if FAILURE_LOGS:
+        terminalreporter.section("swarm service logs when a step failed")
+        for line in FAILURE_LOGS:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

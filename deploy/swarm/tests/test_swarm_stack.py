@@ -400,20 +400,31 @@ def engine_answers(engine: str) -> bool:
     return True
 
 
-def read(http: requests.Session, url: str) -> dict:
-    return until_answered(lambda: http.get(url, timeout=30)).json()
+READ_BACK_SECONDS = 600  # every record read back within this, or the test says which were slow
 
 
 def read_back_everything(deployed, when: str) -> None:
+    """Every airport and trip written reads back intact. Each read is sent again while it
+    gets a 503 or 504 (``until_answered``); all of them within ``READ_BACK_SECONDS``, or
+    the test fails naming the answers and the slowest reads rather than running into the
+    session's timeout."""
+    expected = [(f"/airport/{i}", {"id": i, "name": n}) for i, n in deployed.airports.items()]
+    expected += [(f"/trip/{i}", trip) for i, trip in deployed.trips.items()]
+    started = time.monotonic()
+    reads: list[tuple[float, str, int]] = []  # seconds taken, path, final status
     with requests.Session() as http:
-        for airport_id, name in deployed.airports.items():
-            airport = read(http, f"{deployed.url}/airport/{airport_id}")
-            assert airport == {"id": airport_id, "name": name}
-        for trip_id, trip in deployed.trips.items():
-            assert read(http, f"{deployed.url}/trip/{trip_id}") == trip
+        for path, record in expected:
+            assert time.monotonic() - started < READ_BACK_SECONDS, (
+                f"read back {when}: {len(reads)} of {len(expected)} in {READ_BACK_SECONDS} s; "
+                f"answers {Counter(status for *_, status in reads)}, slowest {sorted(reads)[-10:]}"
+            )
+            sent = time.monotonic()
+            answer = until_answered(lambda path=path: http.get(deployed.url + path, timeout=30))
+            reads.append((round(time.monotonic() - sent, 1), path, answer.status_code))
+            assert answer.json() == record, (path, answer.status_code, answer.text)
     deployed.measurements.append(
-        f"read back {when}: {len(deployed.airports)} airports, "
-        f"{len(deployed.trips)} trips, all intact"
+        f"read back {when}: {len(deployed.airports)} airports, {len(deployed.trips)} trips, "
+        f"all intact, in {elapsed_since(started)} s (slowest read {max(reads)[0]} s)"
     )
 
 
