@@ -14,6 +14,7 @@ Whatever happens, the stack is removed and the machines taken down at the end.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -99,8 +100,12 @@ def label_storage_slots() -> dict[int, str]:
 
 
 MEASUREMENTS: list[str] = []
-# When a step fails: the last log lines of these services, printed at the end.
+# When a step fails: these services' last log lines that are not a success or a probe
+# (what led up to the failure, not the read-back's hundreds of answers), printed at the end.
 LOGGED_ON_FAILURE = ("edge", "gateway", "airports")
+ROUTINE = re.compile(
+    r'" 20[01] |/\d+ 20[01] | ok \d|/health|/metrics|gateway\.health|prometheus_metrics'
+)
 FAILURE_LOGS: list[str] = []
 
 
@@ -110,14 +115,15 @@ def pytest_runtest_logreport(report) -> None:
         for service in LOGGED_ON_FAILURE:
             name = Stack(STACK_NAME).service(service)
             logs = subprocess.run(
-                ["docker", "service", "logs", "--timestamps", "--tail", "60", name],
+                ["docker", "service", "logs", "--timestamps", "--tail", "5000", name],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
                 timeout=60,
                 check=False,
             ).stdout
-            FAILURE_LOGS.extend([f"--- {service}", *logs.splitlines()])
+            telling = [line for line in logs.splitlines() if not ROUTINE.search(line)]
+            FAILURE_LOGS.extend([f"--- {service}", *telling[-150:]])
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
