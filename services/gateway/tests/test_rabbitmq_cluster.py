@@ -30,7 +30,8 @@ def test_rpc_request_queues_are_of_the_configured_type(
     # The queues of one connection go with a lost node (service_runtime.connection_queues).
     [feed_queue] = [q for name, q in queues.items() if name.startswith("evt-messages-")]
     assert (reply_queue["durable"], feed_queue["durable"]) == (False, False)
-    assert feed_queue["exclusive"]
+    # Exclusive: never redeclared as a ghost of the lost node's (connection_queues).
+    assert (reply_queue["exclusive"], feed_queue["exclusive"]) == (True, True)
 
 
 def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):

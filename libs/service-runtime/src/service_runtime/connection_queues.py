@@ -12,9 +12,14 @@ from nameko.rpc import ReplyListener
 
 
 class TransientReplyListener(ReplyListener):
+    """Also exclusive: a reply queue redeclared from another node before the cluster has
+    noticed its own node's loss was a ghost (consumed, never fed: every call 504). Exclusive,
+    that declare is refused (RESOURCE_LOCKED) and retried until the cluster drops the old one."""
+
     def setup(self) -> None:
         super().setup()
         self.queue.durable = False
+        self.queue.exclusive = True
 
 
 class TransientEventHandler(EventHandler):
