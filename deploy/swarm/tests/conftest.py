@@ -114,14 +114,17 @@ def pytest_runtest_logreport(report) -> None:
         FAILURE_LOGS.append(f"=== {report.nodeid}")
         for service in LOGGED_ON_FAILURE:
             name = Stack(STACK_NAME).service(service)
-            logs = subprocess.run(
-                ["docker", "service", "logs", "--timestamps", "--tail", "5000", name],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                timeout=60,
-                check=False,
-            ).stdout
+            try:
+                logs = subprocess.run(
+                    ["docker", "service", "logs", "--timestamps", "--tail", "5000", name],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                ).stdout
+            except subprocess.TimeoutExpired:
+                logs = "(no logs within 60 s)"
             telling = [line for line in logs.splitlines() if not ROUTINE.search(line)]
             FAILURE_LOGS.extend([f"--- {service}", *telling[-150:]])
 
