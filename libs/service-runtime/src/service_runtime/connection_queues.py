@@ -13,8 +13,9 @@ from nameko.rpc import ReplyListener
 
 class TransientReplyListener(ReplyListener):
     """Also exclusive: a reply queue redeclared from another node before the cluster has
-    noticed its own node's loss was a ghost (consumed, never fed: every call 504). Exclusive,
-    that declare is refused (RESOURCE_LOCKED) and retried until the cluster drops the old one."""
+    noticed its own node's loss can be a ghost (consumed, never fed: every call 504; the likely
+    cause of a swarm run's stuck gateway). Exclusive, that declare is refused (RESOURCE_LOCKED)
+    and retried until the cluster drops the old one."""
 
     def setup(self) -> None:
         super().setup()
