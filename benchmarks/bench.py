@@ -275,11 +275,15 @@ def our_stack(
         )
         prefix = cleanup.enter_context(deleting_keys(redis_url, f"bench:ours:{uuid.uuid4().hex}:"))
         ids = create_our_airports(redis_url, prefix, airports)
+        # Each process logs to a file, as the baseline's do: relayed through the devstack
+        # to this process, every line would wake two more Python processes.
+        logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-ours-")))
         running = cleanup.enter_context(
             isolated_stack(
                 AMQP_URI=amqp_uri,
                 REDIS_KEY_PREFIX=prefix,
                 MESSAGE_TTL_SECONDS=MESSAGE_TTL_SECONDS,
+                DEVSTACK_LOG_DIR=str(logs),
                 **{**OURS_ENVIRONMENT, **environment},
             )
         )
@@ -296,7 +300,6 @@ def our_stack(
             f"direct: gateway {gateway}, no edge ({processes})",
         )
         if through_edge:
-            logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-edge-")))
             # Every wrk connection is one client making thousands of creates a minute: the
             # edge's per-client create limit (a person's bound) would answer them 429, so the
             # bench lifts it, as it does the messages rate limit.
@@ -346,6 +349,8 @@ def baseline_stack(redis_url: str, airports: int) -> Iterator[Stack]:
             "BASELINE_KEY_PREFIX": prefix,
             "BASELINE_PORT": str(port),
         }
+        # Their logs (nameko's at INFO, an access line per request) go to files, as ours do.
+        logs = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="bench-baseline-")))
         started = time.monotonic()
         processes = [
             subprocess.Popen(
@@ -362,11 +367,12 @@ def baseline_stack(redis_url: str, airports: int) -> Iterator[Stack]:
                 ],
                 cwd=BASELINE_DIR,
                 env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             for service in ("AirportsService", "GatewayService")
+            for log in [cleanup.enter_context((logs / f"{service}.log").open("w"))]
         ]
         try:
             url = f"http://127.0.0.1:{port}"

@@ -12,8 +12,10 @@ imports from libs/service-testing's standard-library-only modules in the
 checkout. Settings come from the
 environment, the same variables the services' config.yaml files read (AMQP_URI,
 REDIS_URL is per service so it is not overridden here, REDIS_KEY_PREFIX,
-GATEWAY_PORT ...), and GATEWAY_PROCESSES: how many gateway processes share the
-gateway's port (default 2, one per core of the machine the project targets).
+GATEWAY_PORT ...), GATEWAY_PROCESSES: how many gateway processes share the
+gateway's port (default 2, one per core of the machine the project targets), and
+DEVSTACK_LOG_DIR: when set, each process's output goes to `<dir>/<name>.log` instead of
+this terminal (the bench's choice: a relayed line wakes this script).
 Each process holds its own eventlet loop on one core; the kernel spreads the
 connections between them (SO_REUSEPORT, which eventlet's listening socket sets).
 Every gateway process receives every live-feed event, so each page's stream is
@@ -154,6 +156,16 @@ def process_names(service: str) -> list[str]:
     return [service, *(f"{service}_{number}" for number in range(2, count + 1))]
 
 
+def service_output(name: str) -> IO[str] | int:
+    """Where a process's output goes: its file under ``DEVSTACK_LOG_DIR``, else a pipe
+    relayed to this terminal with the process's name in front."""
+    log_dir = os.environ.get("DEVSTACK_LOG_DIR")
+    if not log_dir:
+        return subprocess.PIPE
+    Path(log_dir).mkdir(parents=True, exist_ok=True)
+    return (Path(log_dir) / f"{name}.log").open("a")
+
+
 def start_service(name: str, service: str, venv: Path) -> subprocess.Popen:
     command = [
         str(venv / "bin" / "python"),
@@ -171,18 +183,23 @@ def start_service(name: str, service: str, venv: Path) -> subprocess.Popen:
     ]
     # A session of its own: the terminal's Ctrl-C reaches only this script, which
     # then stops the services in order instead of all at once.
+    output = service_output(name)
     process = subprocess.Popen(
         command,
         cwd=ROOT,
         env={**SERVICE_ENVIRONMENT, **os.environ},
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
         preexec_fn=die_with_parent,
     )
-    threading.Thread(target=relay_output, args=(name, process.stdout), daemon=True).start()
-    log(f"started {name} (pid {process.pid})")
+    if output is subprocess.PIPE:
+        threading.Thread(target=relay_output, args=(name, process.stdout), daemon=True).start()
+        log(f"started {name} (pid {process.pid})")
+    else:
+        output.close()  # the child holds its own copy
+        log(f"started {name} (pid {process.pid}), output in {output.name}")
     return process
 
 
@@ -215,7 +232,9 @@ def wait_until_ready(url: str, processes: dict[str, subprocess.Popen]) -> None:
     def ready() -> bool:
         exited = [name for name, process in processes.items() if process.poll() is not None]
         if exited:
-            raise StackError(f"exited during start-up: {', '.join(exited)} (see its output above)")
+            where = os.environ.get("DEVSTACK_LOG_DIR") or "above"
+            names = ", ".join(exited)
+            raise StackError(f"exited during start-up: {names} (see its output {where})")
         return ready_status(url) == 200
 
     try:

@@ -10,6 +10,7 @@ import pytest
 from airports.service import AirportsService
 from gateway.service import GatewayService
 from service_testing.ports import free_port
+from service_testing.waiting import wait_until
 
 
 @pytest.mark.parametrize("queue_type", ["classic", "quorum"])
@@ -32,6 +33,15 @@ def test_rpc_request_queues_are_of_the_configured_type(
     assert (reply_queue["durable"], feed_queue["durable"]) == (False, False)
     # Exclusive: never redeclared as a ghost of the lost node's (connection_queues).
     assert (reply_queue["exclusive"], feed_queue["exclusive"]) == (True, True)
+
+    # Replies are consumed without acknowledgements (connection_queues); the management
+    # API lists a queue's consumers once its statistics next come in (every few seconds).
+    def reply_consumers() -> list[dict]:
+        queue = rabbit_manager.get_queue(rabbit_config["vhost"], reply_queue["name"])
+        return queue.get("consumer_details", [])
+
+    wait_until(lambda: bool(reply_consumers()), 30, "the reply queue's consumer to be listed")
+    assert [c["ack_required"] for c in reply_consumers()] == [False]
 
 
 def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):

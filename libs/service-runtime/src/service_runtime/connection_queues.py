@@ -15,12 +15,18 @@ class TransientReplyListener(ReplyListener):
     """Also exclusive: a reply queue redeclared from another node before the cluster has
     noticed its own node's loss can be a ghost (consumed, never fed: every call 504; the likely
     cause of a swarm run's stuck gateway). Exclusive, that declare is refused (RESOURCE_LOCKED)
-    and retried until the cluster drops the old one."""
+    and retried until the cluster drops the old one.
+
+    And consumed without acknowledgements: a reply the broker handed over is gone with this
+    connection whether acknowledged or not (the queue is the connection's), so an ack would
+    protect nothing; each one cost the caller a frame between the reply and its response
+    (nameko's ``ack_message`` then does nothing: kombu skips no-ack deliveries)."""
 
     def setup(self) -> None:
         super().setup()
         self.queue.durable = False
         self.queue.exclusive = True
+        self.queue.no_ack = True
 
 
 class TransientEventHandler(EventHandler):
