@@ -283,8 +283,7 @@ def our_stack(
                 AMQP_URI=amqp_uri,
                 REDIS_KEY_PREFIX=prefix,
                 MESSAGE_TTL_SECONDS=MESSAGE_TTL_SECONDS,
-                DEVSTACK_LOG_DIR=str(logs),
-                **{**OURS_ENVIRONMENT, **environment},
+                **{"DEVSTACK_LOG_DIR": str(logs), **OURS_ENVIRONMENT, **environment},
             )
         )
         gateway = urlsplit(running.url).netloc
