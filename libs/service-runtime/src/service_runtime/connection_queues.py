@@ -12,15 +12,11 @@ from nameko.rpc import ReplyListener
 
 
 class TransientReplyListener(ReplyListener):
-    """Also exclusive: a reply queue redeclared from another node before the cluster has
-    noticed its own node's loss can be a ghost (consumed, never fed: every call 504; the likely
-    cause of a swarm run's stuck gateway). Exclusive, that declare is refused (RESOURCE_LOCKED)
-    and retried until the cluster drops the old one.
-
-    Replies stay acknowledged, though the queue dies with its connection anyway: kombu
-    sends heartbeats only when the connection has been idle a second, so under a steady
-    stream of replies the acks are all the broker hears from it (consumed without them, a
-    swarm run's gateways were closed for missed heartbeats and their calls lost)."""
+    """Also exclusive: redeclared from another node before the cluster noticed its own node's
+    loss, a reply queue can be a ghost (consumed, never fed: every call 504; the likely cause
+    of a swarm run's stuck gateway); exclusive, that declare is refused (RESOURCE_LOCKED) and
+    retried until the cluster drops it. Replies stay acked: under steady replies the acks are
+    all the broker hears from this connection (kombu heartbeats only after a second idle)."""
 
     def setup(self) -> None:
         super().setup()
