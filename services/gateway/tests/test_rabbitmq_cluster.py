@@ -13,6 +13,7 @@ import pytest
 from airports.service import AirportsService
 from gateway.service import GatewayService
 from service_testing.ports import free_port
+from service_testing.waiting import wait_until
 
 
 @pytest.mark.parametrize("queue_type", ["classic", "quorum"])
@@ -54,6 +55,33 @@ def test_a_steady_stream_of_replies_keeps_the_gateways_broker_connection(
 
     lost = [r.getMessage() for r in caplog.records if "broker lost" in r.getMessage()]
     assert (set(answers), lost) == ({404}, [])
+
+
+def test_a_reconnected_gateway_takes_new_reply_and_feed_queues(
+    start, http_session, rabbit_manager, rabbit_config
+):
+    # A queue declared again under its old name can lose its binding to the clean-up of a
+    # lost node (service_runtime.connection_queues): every connection gets new names.
+    start(AirportsService, GatewayService, RPC_TIMEOUT_SECONDS=2)
+    vhost = rabbit_config["vhost"]
+    unknown = f"/airport/{'0' * 32}"  # a round trip to airports each time: never cached
+    assert http_session.get(unknown).status_code == 404
+
+    def connection_queues() -> set[str]:
+        names = {q["name"] for q in rabbit_manager.get_queues(vhost)}
+        return {n for n in names if n.startswith(("rpc.reply-gateway-", "evt-messages-"))}
+
+    before = connection_queues()
+
+    def connections() -> list[str]:  # listed once the broker's statistics come in
+        return [c["name"] for c in rabbit_manager.get_connections() if c["vhost"] == vhost]
+
+    wait_until(lambda: bool(connections()), 30, "the services' connections to be listed")
+    for name in connections():
+        rabbit_manager.delete_connection(name)
+    wait_until(lambda: len(connection_queues() - before) == 2, 30, "new reply and feed queues")
+
+    assert (connection_queues() & before, http_session.get(unknown).status_code) == (set(), 404)
 
 
 def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):

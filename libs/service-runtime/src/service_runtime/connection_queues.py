@@ -1,37 +1,59 @@
-"""Queues that belong to one connection are not durable, so a lost node takes them along.
-
-Nameko declares them durable; in a cluster a durable classic queue whose node is lost stays
-behind, unusable, and its reconnected owner could not declare it again (404 for a reply
-queue, RESOURCE_LOCKED for the live feed's) until that node returned.
+"""Queues of one connection (a reply queue, the live feed's): not durable (nameko's choice:
+a lost node's queue stayed behind, and its owner could not declare it again), exclusive, and
+named anew on each connection: declared again under its old name, a queue lost its binding to
+a lost node's clean-up (a swarm run: listed, never routed; every call 504 until a restart).
+Replies stay acked: under steady replies the acks are all the broker hears from a connection
+(kombu sends heartbeats only after a second idle).
 """
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from kombu import Queue
 from nameko.events import EventHandler
-from nameko.rpc import ReplyListener
+from nameko.messaging import QueueConsumer
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener
+
+
+def connection_queue(template: Queue, name: str, routing_key: str | None = None) -> Queue:
+    """``template``'s queue and binding under ``name``, held by one connection alone."""
+    key = template.routing_key if routing_key is None else routing_key
+    arguments = template.queue_arguments
+    return Queue(
+        name, template.exchange, key, durable=False, exclusive=True, queue_arguments=arguments
+    )
+
+
+class RenamingQueueConsumer(QueueConsumer):
+    """nameko's; ``get_consumers`` runs on every (re)connection (``_providers`` is nameko's)."""
+
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> Any:
+        for provider in self._providers:
+            if isinstance(provider, TransientReplyListener | TransientEventHandler):
+                provider.rename_queue()
+        return super().get_consumers(consumer_cls, channel)
 
 
 class TransientReplyListener(ReplyListener):
-    """Also exclusive: redeclared from another node before the cluster noticed its own node's
-    loss, a reply queue can be a ghost (consumed, never fed: every call 504; the likely cause
-    of a swarm run's stuck gateway); exclusive, that declare is refused (RESOURCE_LOCKED) and
-    retried until the cluster drops it. Replies stay acked: under steady replies the acks are
-    all the broker hears from this connection (kombu heartbeats only after a second idle)."""
+    queue_consumer = RenamingQueueConsumer()
 
-    def setup(self) -> None:
-        super().setup()
-        self.queue.durable = False
-        self.queue.exclusive = True
+    def rename_queue(self) -> None:
+        self.routing_key = str(uuid.uuid4())  # the reply_to of the calls made from now on
+        name = RPC_REPLY_QUEUE_TEMPLATE.format(self.container.service_name, self.routing_key)
+        self.queue = connection_queue(self.queue, name, self.routing_key)
 
 
 class TransientEventHandler(EventHandler):
-    """nameko's ``event_handler``; for a BROADCAST handler without reliable delivery (its
-    queue exclusive), the queue is not durable either."""
+    """nameko's ``event_handler``; a BROADCAST handler's exclusive queue is a connection's."""
 
-    def setup(self) -> None:
-        super().setup()
-        if self.queue.exclusive:
-            self.queue.durable = False
+    queue_consumer = RenamingQueueConsumer()
+
+    def rename_queue(self) -> None:
+        if self.queue.exclusive:  # its name ends in a broadcast identifier: a new one
+            name = f"{self.queue.name.rsplit('-', 1)[0]}-{uuid.uuid4().hex}"
+            self.queue = connection_queue(self.queue, name)
 
 
 event_handler = TransientEventHandler.decorator

@@ -37,6 +37,7 @@ from nameko.constants import (
 )
 from nameko.rpc import MethodProxy, Responder, RpcConsumer, ServiceProxy, get_rpc_exchange
 
+from service_runtime.connection_queues import RenamingQueueConsumer
 from service_runtime.settings import Setting, boolean, one_of
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -176,6 +177,8 @@ def publish_options(persistent: bool) -> dict[str, Any]:
 class ServiceRpcConsumer(RpcConsumer):
     """nameko's ``RpcConsumer`` whose replies carry the options above, settings read once,
     and whose request queue is of ``RPC_QUEUE_TYPE`` (docs/scaling.md, "Replicated storage")."""
+
+    queue_consumer = RenamingQueueConsumer()  # one consumer connection with the reply queue's
 
     def setup(self) -> None:
         super().setup()
