@@ -34,7 +34,7 @@ def test_rpc_request_queues_are_of_the_configured_type(
     # The queues of one connection go with a lost node (service_runtime.connection_queues).
     [feed_queue] = [q for name, q in queues.items() if name.startswith("evt-messages-")]
     assert (reply_queue["durable"], feed_queue["durable"]) == (False, False)
-    # Exclusive: never redeclared as a ghost of the lost node's (connection_queues).
+    # Exclusive: held by their own connection alone (service_runtime.connection_queues).
     assert (reply_queue["exclusive"], feed_queue["exclusive"]) == (True, True)
 
 
