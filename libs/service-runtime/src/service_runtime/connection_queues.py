@@ -4,6 +4,10 @@ named anew on each connection: declared again under its old name, a queue lost i
 a lost node's clean-up (a swarm run: listed, never routed; every call 504 until a restart).
 Replies stay acked: under steady replies the acks are all the broker hears from a connection
 (kombu sends heartbeats only after a second idle).
+
+| override | deviation | needed for |
+|---|---|---|
+| `RenamingQueueConsumer.get_consumers` | reads `QueueConsumer._providers` | node loss |
 """
 
 from __future__ import annotations
