@@ -2,7 +2,7 @@
 by a RabbitMQ cluster), the gateway's reply queue stays nameko's classic expiring queue,
 and calls work through them; an AMQP_URI naming every node (kombu's failover list)
 moves on from a node that is gone (issue 24 item 1); a gateway under steady traffic keeps
-its broker connection."""
+its broker connection, and a reconnected one takes queues of new names."""
 
 import time
 from collections import Counter
@@ -14,6 +14,9 @@ from airports.service import AirportsService
 from gateway.service import GatewayService
 from service_testing.ports import free_port
 from service_testing.waiting import wait_until
+
+# Answered 404 by airports: a round trip through the reply queue every time, never cached.
+UNKNOWN_AIRPORT = f"/airport/{'0' * 32}"
 
 
 @pytest.mark.parametrize("queue_type", ["classic", "quorum"])
@@ -45,11 +48,10 @@ def test_a_steady_stream_of_replies_keeps_the_gateways_broker_connection(
     # kombu sends them only after a second without a message, so under steady replies the
     # reply queue's acks are what keeps the connection open (service_runtime.connection_queues).
     start(AirportsService, GatewayService, HEARTBEAT=1)
-    unknown = f"/airport/{'0' * 32}"  # each answer a round trip to airports: never cached
     answers: Counter[int] = Counter()
     deadline = time.monotonic() + 5  # five heartbeat timeouts
     for _ in range(10_000):
-        answers[http_session.get(unknown).status_code] += 1
+        answers[http_session.get(UNKNOWN_AIRPORT).status_code] += 1
         if time.monotonic() > deadline:
             break
 
@@ -64,8 +66,7 @@ def test_a_reconnected_gateway_takes_new_reply_and_feed_queues(
     # lost node (service_runtime.connection_queues): every connection gets new names.
     start(AirportsService, GatewayService, RPC_TIMEOUT_SECONDS=2)
     vhost = rabbit_config["vhost"]
-    unknown = f"/airport/{'0' * 32}"  # a round trip to airports each time: never cached
-    assert http_session.get(unknown).status_code == 404
+    assert http_session.get(UNKNOWN_AIRPORT).status_code == 404
 
     def connection_queues() -> set[str]:
         names = {q["name"] for q in rabbit_manager.get_queues(vhost)}
@@ -81,7 +82,8 @@ def test_a_reconnected_gateway_takes_new_reply_and_feed_queues(
         rabbit_manager.delete_connection(name)
     wait_until(lambda: len(connection_queues() - before) == 2, 30, "new reply and feed queues")
 
-    assert (connection_queues() & before, http_session.get(unknown).status_code) == (set(), 404)
+    answer = http_session.get(UNKNOWN_AIRPORT)
+    assert (connection_queues() & before, answer.status_code) == (set(), 404)
 
 
 def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_session, rabbit_config):
