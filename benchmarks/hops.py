@@ -141,10 +141,6 @@ def hop_times(packets: list, has_edge: bool) -> list[list[float]]:
     return requests
 
 
-def len_of(item: tuple[str, list]) -> tuple[str, int]:
-    return item[0], len(item[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
@@ -162,7 +158,8 @@ def main() -> None:
                 packets = captured(stack, args.seconds, Path(scratch) / "lo.pcap")
                 timed[stack.name].extend(hop_times(packets, has_edge))
     if not all(timed.values()):
-        sys.exit(f"no request was followed through every hop: {dict(map(len_of, timed.items()))}")
+        followed = {name: len(requests) for name, requests in timed.items()}
+        sys.exit(f"no request was followed through every hop: {followed}")
     print(f"\n{CASE}: median microseconds per hop ({args.rounds} rounds of {args.seconds} s)")
     print(f"{'hop':30} {'ours':>8} {'baseline':>9}")
     columns = {name: list(zip(*requests, strict=True)) for name, requests in timed.items()}
