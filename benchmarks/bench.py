@@ -229,7 +229,7 @@ def create_our_airports(redis_url: str, prefix: str, count: int) -> list[str]:
         store = AirportStore(pipe, prefix, {})
         ids = [uuid.uuid4().hex for _ in range(count)]
         for number, airport_id in enumerate(ids):
-            store.save(Airport(id=airport_id, name=f"Airport {number}"))
+            store.write(Airport(id=airport_id, name=f"Airport {number}"), only_if_new=False)
         pipe.execute()
     return ids
 

@@ -32,7 +32,7 @@ def airport_states(client: redis.Redis, prefix: str) -> dict[str, StateHandler]:
 
     def an_airport_exists(action: str, parameters: dict) -> None:
         if action == "setup":
-            airports.save(Airport(**parameters))
+            airports.write(Airport(**parameters), only_if_new=False)
         else:
             clear_prefix(client, prefix)
 
@@ -45,7 +45,7 @@ def trip_states(client: redis.Redis, prefix: str) -> dict[str, StateHandler]:
 
     def a_trip_exists(action: str, parameters: dict) -> None:
         if action == "setup":
-            trips.save(Trip(**parameters))
+            trips.write(Trip(**parameters), only_if_new=False)
         else:
             clear_prefix(client, prefix)
 

@@ -31,7 +31,7 @@ def forget_airport(store, airport_id):
 
 
 def test_an_airport_read_once_is_served_from_memory(api, airport_store):
-    airport_store.save(Airport(id="lisbon", name="Lisbon"))
+    airport_store.write(Airport(id="lisbon", name="Lisbon"), only_if_new=False)
     assert api.get("/airport/lisbon").status_code == 200
 
     forget_airport(airport_store, "lisbon")
@@ -52,7 +52,7 @@ def test_a_created_airport_is_kept_as_created(api, airport_store):
 def test_an_unknown_airport_is_never_kept(api, airport_store):
     assert api.get("/airport/later").status_code == 404
 
-    airport_store.save(Airport(id="later", name="Later"))
+    airport_store.write(Airport(id="later", name="Later"), only_if_new=False)
 
     response = api.get("/airport/later")
     assert response.status_code == 200
@@ -73,7 +73,7 @@ def test_a_trip_read_once_is_served_from_memory(api, trip_store):
 
 def test_with_caching_off_every_read_asks_the_service(start, http_session, airport_store):
     start(AirportsService, TripsService, MessagesService, GatewayService, RECORD_CACHE_SIZE=0)
-    airport_store.save(Airport(id="lisbon", name="Lisbon"))
+    airport_store.write(Airport(id="lisbon", name="Lisbon"), only_if_new=False)
     assert http_session.get("/airport/lisbon").status_code == 200
 
     forget_airport(airport_store, "lisbon")

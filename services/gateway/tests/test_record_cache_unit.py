@@ -51,7 +51,6 @@ def test_a_failed_load_is_never_kept():
             records.get("a", load("a"))
 
     assert load.calls == ["a", "a"]
-    assert len(records) == 0
 
 
 def test_a_put_record_needs_no_load():
@@ -73,8 +72,10 @@ def test_the_cache_keeps_at_most_its_size_least_recently_used_first():
     records.get("a", load("a"))
     records.get("b", load("b"))
 
-    assert len(records) == 2
-    assert load.calls == ["a", "b", "c", "b"]
+    records.get("a", load("a"))
+    records.get("c", load("c"))  # evicted, least recently used, when "b" came back
+
+    assert load.calls == ["a", "b", "c", "b", "c"]
 
 
 def test_a_record_is_asked_for_again_after_its_lifetime():
@@ -98,7 +99,6 @@ def test_size_zero_turns_caching_off():
     records.get("a", load("a"))
 
     assert load.calls == ["a", "a"]
-    assert len(records) == 0
 
 
 def test_in_says_whether_a_read_would_be_answered_from_memory():

@@ -96,13 +96,6 @@ class BatchedStreamHandler(logging.StreamHandler):
         self.pending: list[str] = []
         self.timer: threading.Timer | None = None
 
-    def handle(self, record: logging.LogRecord) -> bool:
-        # logging's, without the lock: ``emit`` never yields; ``flush``, which writes, locks.
-        if not self.filter(record):
-            return False
-        self.emit(record)
-        return True
-
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record) + self.terminator

@@ -91,13 +91,8 @@ def producer_pool(
 
 # What a publish call may override of the publisher's own (nameko's keywords).
 MESSAGE_OPTIONS = (
-    "delivery_mode",
-    "mandatory",
-    "priority",
-    "expiration",
-    "serializer",
-    "compression",
-)
+    "delivery_mode", "mandatory", "priority", "expiration", "serializer", "compression"
+)  # fmt: skip
 
 
 class PooledPublisher(Publisher):

@@ -54,9 +54,6 @@ class Records:
         """Whether ``get(key, ...)`` would answer from memory now."""
         return self._cache is not None and key in self._cache
 
-    def __len__(self) -> int:
-        return 0 if self._cache is None else len(self._cache)
-
 
 class RecordCache(DependencyProvider):
     """Injects this declaration's ``Records``, shared by the container's workers."""

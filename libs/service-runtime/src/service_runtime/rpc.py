@@ -47,12 +47,7 @@ RPC_PUBLISH_TIMEOUT = Setting(
     minimum=0.001,
 )
 # One quick retry after kombu reconnects; nameko's default held a request 3 s before a 500.
-PUBLISH_RETRY_POLICY = {
-    "max_retries": 1,
-    "interval_start": 0,
-    "interval_step": 0.1,
-    "interval_max": 0.1,
-}
+PUBLISH_RETRY_POLICY = dict(max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.1)
 # The broker down or the connection lost (kombu, the socket), closed or refused (py-amqp).
 BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
 

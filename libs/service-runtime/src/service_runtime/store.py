@@ -131,10 +131,6 @@ class RecordStore(RedisStore, Generic[RecordT]):
         self.client.hset(key, mapping=fields)
         return True
 
-    def save(self, record: RecordT) -> None:
-        """Store ``record`` under its own id (provider-state set-up uses fixed ids)."""
-        self.write(record, only_if_new=False)
-
     def get(self, record_id: str) -> RecordT | None:
         fields = self.client.hgetall(self.key(self.kind, record_id))
         return self.model(id=record_id, **fields) if fields else None

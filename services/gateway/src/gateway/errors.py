@@ -71,10 +71,7 @@ STATUS_BY_ERROR: dict[type[ServiceError], int] = {
 }
 
 # Werkzeug's own (routing), in the same body; README's error table lists every code.
-CODE_BY_HTTP_STATUS = {
-    404: "ROUTE_NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-}
+CODE_BY_HTTP_STATUS = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def json_response(status: int, payload: object, headers: dict[str, str] | None = None) -> Response:

@@ -71,11 +71,8 @@ class Subscription:
         opened = time.monotonic()
         trampoline(self.connection, read=True)
         self.hung_up = True
-        log.info(
-            "live feed: client %s went away after %.1fs; its slot is free",
-            self.client,
-            time.monotonic() - opened,
-        )
+        lasted = time.monotonic() - opened
+        log.info("live feed: client %s went away after %.1fs; slot freed", self.client, lasted)
         self.hub.unsubscribe(self)
 
     def stream(self) -> Iterator[str]:
