@@ -1,5 +1,7 @@
 """The travel API over real HTTP, with the real airports and trips services."""
 
+import json
+import logging
 import re
 
 import pytest
@@ -7,6 +9,7 @@ from http_assertions import assert_error
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from contracts.airports.v1 import AIRPORT_NAME_MAX_LENGTH
+from service_runtime.logformat import ServiceJsonFormatter
 from service_testing.waiting import wait_until
 
 # What the services mint (uuid4().hex): an id echoed from elsewhere would not match.
@@ -202,3 +205,30 @@ def test_a_missing_or_unacceptable_request_id_is_replaced(api):
 
     assert MINTED_ID.fullmatch(generated)
     assert replaced.headers["X-Request-Id"] not in ("", "bad id\twith spaces")
+
+
+def test_an_http_call_line_carries_its_calls_fields_as_json(api, caplog):
+    """The gateway logs a route's call line once the client has the response, in the web
+    server's thread: the JSON fields still come from that call (``CallObserver.observe``)."""
+    caplog.set_level("INFO", logger="calls")
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(json.loads(ServiceJsonFormatter().format(record)))
+    calls_log = logging.getLogger("calls")
+    calls_log.addHandler(handler)
+    try:
+        response = api.get("/airport/nowhere", headers={"X-Request-Id": "req-json-1"})
+        assert response.status_code == 404
+
+        def gateway_line():
+            return [line for line in lines if line.get("method") == "get_airport"]
+
+        wait_until(gateway_line, 5, "the gateway's call line")
+    finally:
+        calls_log.removeHandler(handler)
+    [line] = gateway_line()
+    assert line["service"] == "gateway"
+    assert line["request_id"] == "req-json-1"
+    assert line["outcome"] == "NOT_FOUND"
+    assert line["status"] == 404
+    assert line["duration_ms"] > 0

@@ -82,6 +82,18 @@ class CallObserver(DependencyProvider):
         call.elapsed = time.perf_counter() - call.started
         call.outcome = outcome(error)
         call.status = getattr(result, "status_code", None)  # an HTTP route's response
+        observed = partial(self.observe, worker_ctx, call, result, error)
+        if call.status is not None and not result.is_streamed:
+            # Once the client has its answer: werkzeug runs it when the body is written.
+            result.call_on_close(observed)
+        else:
+            observed()
+
+    def observe(
+        self, worker_ctx: Any, call: CallContext, result: Any, error: BaseException | None
+    ) -> None:
+        """The call line and the metrics (a subclass adds its own), in the worker's context."""
+        token = CURRENT_CALL.set(call)  # also when the web server's thread runs it
         log.info(
             "%s.%s request_id=%s %s %.1fms",
             call.service,
@@ -90,15 +102,10 @@ class CallObserver(DependencyProvider):
             call.outcome,
             call.elapsed * 1000,
         )
-        self.record(worker_ctx, call.elapsed, result, error)
-
-    def record(
-        self, worker_ctx: Any, elapsed: float, result: Any, error: BaseException | None
-    ) -> None:
-        method = worker_ctx.entrypoint.method_name
-        ENTRYPOINT_SECONDS.labels(worker_ctx.service_name, method).observe(elapsed)
+        CURRENT_CALL.reset(token)
+        ENTRYPOINT_SECONDS.labels(call.service, call.method).observe(call.elapsed)
         if error is not None:
-            ENTRYPOINT_ERRORS.labels(worker_ctx.service_name, method, outcome(error)).inc()
+            ENTRYPOINT_ERRORS.labels(call.service, call.method, call.outcome).inc()
 
     def worker_teardown(self, worker_ctx: Any) -> None:
         self.calls.pop(worker_ctx, None)

@@ -105,12 +105,9 @@ class PooledPublisher(Publisher):
             **kwargs.pop("extra_headers", {}),
         }
         use_confirms = kwargs.pop("use_confirms", self.use_confirms)
+        transport_options = kwargs.pop("transport_options", self.transport_options)
         pool = producer_pool(
-            self.amqp_uri,
-            use_confirms,
-            self.ssl,
-            self.login_method,
-            kwargs.pop("transport_options", self.transport_options),
+            self.amqp_uri, use_confirms, self.ssl, self.login_method, transport_options
         )
         retry_policy = kwargs.pop("retry_policy", self.retry_policy)
         retry = kwargs.pop("retry", self.retry)

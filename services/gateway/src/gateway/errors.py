@@ -110,11 +110,8 @@ def response_from_exception(exc: BaseException) -> Response:
         # Going down between accepting a request and its worker: another can answer.
         exc = ServiceUnavailable("gateway: this instance is stopping")
     if isinstance(exc, ServiceError) and (status := status_of(type(exc))) is not None:
-        return json_response(
-            status,
-            error_body(exc.code, exc.message, exc.field),
-            getattr(exc, "headers", None),  # Retry-After on 429
-        )
+        headers = getattr(exc, "headers", None)  # Retry-After on 429
+        return json_response(status, error_body(exc.code, exc.message, exc.field), headers)
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:
         headers = dict(exc.get_headers())  # keeps Allow: on 405
         headers.pop("Content-Type", None)

@@ -142,10 +142,7 @@ class LiveFeed(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        self.hub = MessageHub(
-            max_subscribers=MAX_SUBSCRIBERS.read(config),
-            heartbeat_seconds=HEARTBEAT_SECONDS.read(config),
-        )
+        self.hub = MessageHub(MAX_SUBSCRIBERS.read(config), HEARTBEAT_SECONDS.read(config))
 
     def stop(self) -> None:
         self.hub.close_all()

@@ -8,6 +8,7 @@ from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import Counter, Gauge, Histogram
 
 from service_runtime.calls import CallObserver
+from service_runtime.logformat import CallContext
 from service_runtime.metrics import LATENCY_BUCKETS
 
 HTTP_REQUEST_SECONDS = Histogram(
@@ -35,16 +36,16 @@ REDIS_UP = Gauge(
 class GatewayMetrics(CallObserver):
     """``CallObserver`` plus, for HTTP routes, the request by route and status."""
 
-    def record(
-        self, worker_ctx: Any, elapsed: float, result: Any, error: BaseException | None
+    def observe(
+        self, worker_ctx: Any, call: CallContext, result: Any, error: BaseException | None
     ) -> None:
-        super().record(worker_ctx, elapsed, result, error)
+        super().observe(worker_ctx, call, result, error)
         entrypoint = worker_ctx.entrypoint
         if not isinstance(entrypoint, HttpRequestHandler):
             return  # the live feed's event handler
         # ``result`` is the response the client got (``JsonHttpEntrypoint.handle_result``).
         HTTP_REQUEST_SECONDS.labels(entrypoint.method, entrypoint.url, result.status_code).observe(
-            elapsed
+            call.elapsed
         )
         if error is not None:
             HTTP_ERRORS.labels(result.json["error"]).inc()
