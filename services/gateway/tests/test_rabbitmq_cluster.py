@@ -9,6 +9,7 @@ from collections import Counter
 from urllib.parse import urlsplit
 
 import pytest
+from kombu.message import Message
 
 from airports.service import AirportsService
 from gateway.service import GatewayService
@@ -96,3 +97,25 @@ def test_a_failover_list_whose_first_node_is_gone_still_serves(start, http_sessi
 
     assert created.status_code == 201
     assert http_session.get(created.headers["Location"]).status_code == 200
+
+
+def test_a_reply_whose_ack_meets_a_reset_socket_leaves_the_gateway_serving(
+    start, http_session, monkeypatch
+):
+    # A broker that stops resets the socket; a reply's ack that met it raised out of the
+    # reply listener's thread and killed the gateway (service_runtime.connection_queues).
+    start(AirportsService, GatewayService)
+    reset: list[str] = []
+    ack = Message.ack
+
+    def ack_or_reset_a_reply(message, multiple=False):
+        if "reply_to" not in message.properties and not reset:  # a reply, not a request
+            reset.append(message.properties["correlation_id"])
+            raise ConnectionResetError(104, "Connection reset by peer")
+        return ack(message, multiple)
+
+    monkeypatch.setattr(Message, "ack", ack_or_reset_a_reply)
+
+    answers = [http_session.get(UNKNOWN_AIRPORT).status_code for _ in range(3)]
+
+    assert (len(reset), answers) == (1, [404, 404, 404])

@@ -3,22 +3,29 @@ a lost node's queue stayed behind, and its owner could not declare it again), ex
 named anew on each connection: declared again under its old name, a queue lost its binding to
 a lost node's clean-up (a swarm run: listed, never routed; every call 504 until a restart).
 Replies stay acked: under steady replies the acks are all the broker hears from a connection
-(kombu sends heartbeats only after a second idle).
+(kombu sends heartbeats only after a second idle). An ack that meets a reset socket is dropped
+(nameko drops amqp's ``ConnectionError`` only): a reply's ack raising killed the gateway.
 
 | override | deviation | needed for |
 |---|---|---|
 | `RenamingQueueConsumer.get_consumers` | reads `QueueConsumer._providers` | node loss |
+| `RenamingQueueConsumer.ack_message` | nameko's, dropping socket errors too | broker stop |
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import suppress
 from typing import Any
 
+from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu import Queue
 from nameko.events import EventHandler
 from nameko.messaging import QueueConsumer
 from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, ReplyListener
+
+# A connection closed (py-amqp) or its socket reset or refused.
+CONNECTION_LOST = (OSError, AmqpConnectionError)
 
 
 def connection_queue(template: Queue, name: str, routing_key: str | None = None) -> Queue:
@@ -38,6 +45,10 @@ class RenamingQueueConsumer(QueueConsumer):
             if isinstance(provider, TransientReplyListener | TransientEventHandler):
                 provider.rename_queue()
         return super().get_consumers(consumer_cls, channel)
+
+    def ack_message(self, message: Any) -> None:
+        with suppress(*CONNECTION_LOST):  # the broker requeues an unacked message
+            super().ack_message(message)
 
 
 class TransientReplyListener(ReplyListener):

@@ -17,13 +17,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import eventlet
-from amqp.exceptions import ConnectionError as AmqpConnectionError
 from kombu.exceptions import OperationalError
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.errors import ServiceTimeout, ServiceUnavailable
-from service_runtime.connection_queues import TransientReplyListener
+from service_runtime.connection_queues import CONNECTION_LOST, TransientReplyListener
 from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
 from service_runtime.publishing import (
     RPC_PERSISTENT_MESSAGES,
@@ -49,7 +48,7 @@ RPC_PUBLISH_TIMEOUT = Setting(
 # One quick retry after kombu reconnects; nameko's default held a request 3 s before a 500.
 PUBLISH_RETRY_POLICY = dict(max_retries=1, interval_start=0, interval_step=0.1, interval_max=0.1)
 # The broker down or the connection lost (kombu, the socket), closed or refused (py-amqp).
-BROKER_UNREACHABLE = (OperationalError, OSError, AmqpConnectionError)
+BROKER_UNREACHABLE = (OperationalError, *CONNECTION_LOST)
 
 
 class TimedRpcProxy(RpcProxy):
