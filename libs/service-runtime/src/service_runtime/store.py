@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import redis
@@ -46,6 +48,14 @@ def storage_error(error: BaseException, storage: str) -> ServiceUnavailable | No
 
 class RedisStore:
     """Base of the services' stores: a Redis client plus a key namespace."""
+
+    @contextmanager
+    def failures_as(self, storage: str) -> Iterator[None]:
+        """A failure of this Redis in the block reaches the caller as ``storage_error``'s."""
+        try:
+            yield
+        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
+            raise storage_error(exc, storage) from None
 
     def __init__(self, client: redis.Redis, key_prefix: str, config: dict[str, Any]) -> None:
         self.client = client

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from contracts.errors import ServiceError
 from contracts.interface import RpcMethod
-from gateway.bodies import JSON_MEDIA_TYPE, parse_body
+from gateway.bodies import JSON_MEDIA_TYPE
 from gateway.client_address import TRUSTED_PROXIES, BehindTrustedProxies, TrustedProxies
 from gateway.cross_site import OriginRule
 from gateway.errors import STATUS_BY_ERROR, response_from_exception
@@ -85,7 +85,7 @@ class Route:
     method: str
     rule: str  # Werkzeug's, e.g. /airport/<string:airport_id>
     status: int = 200
-    body: type[BaseModel] | None = None  # the JSON body ``parse`` validates
+    body: type[BaseModel] | None = None  # the JSON body (``gateway.bodies.parse_body``)
     calls: tuple[RpcMethod, ...] = ()  # the RPC methods it calls; the first one's result is its own
     result: Any = None  # its JSON result's type, when not its first call's
     media_types: tuple[str, ...] = (JSON_MEDIA_TYPE,)
@@ -94,10 +94,6 @@ class Route:
     idempotent: bool = False  # takes an Idempotency-Key (gateway.idempotency)
     responses: dict[int, tuple[str, Any]] = field(default_factory=dict)  # beyond the table's
     public: bool = True  # False: for the internal network only (the edge refuses it)
-
-    def parse(self, request: Request) -> Any:
-        """The request's body, validated against ``body`` (``gateway.bodies.parse_body``)."""
-        return parse_body(request, self.body)  # type: ignore[arg-type]
 
 
 class JsonHttpEntrypoint(SignatureCheckedOnce, HttpRequestHandler):

@@ -15,17 +15,10 @@ from typing import Any
 from pydantic import BaseModel
 from werkzeug.wrappers import Request, Response
 
-from contracts.errors import IdempotencyKeyReused, InvalidArgument
+from contracts.errors import IdempotencyKeyReused, InvalidArgument, ServiceUnavailable
 from gateway.errors import json_response
 from service_runtime.settings import Setting
-from service_runtime.store import (
-    IDEMPOTENCY_KEY_CONTEXT,
-    STORAGE_FULL,
-    STORAGE_OUTAGES,
-    RedisStore,
-    StoreProvider,
-    storage_error,
-)
+from service_runtime.store import IDEMPOTENCY_KEY_CONTEXT, RedisStore, StoreProvider
 
 IDEMPOTENCY_KEY_TTL = Setting(
     "IDEMPOTENCY_KEY_TTL_SECONDS",
@@ -55,20 +48,19 @@ class StoredAnswer:
 
 
 class IdempotencyStore(RedisStore):
+    storage = "gateway: idempotency storage"
+
     def recall(self, route: str, key: str) -> StoredAnswer | None:
-        try:
+        with self.failures_as(self.storage):
             raw = self.client.get(self._answer_key(route, key))
-        except STORAGE_OUTAGES as exc:
-            raise storage_error(exc, "gateway: idempotency storage") from None
         return None if raw is None else StoredAnswer(**json.loads(raw))
 
     def remember(self, route: str, key: str, answer: StoredAnswer) -> None:
         ttl = IDEMPOTENCY_KEY_TTL.read(self.config)
+        value = json.dumps(asdict(answer))
         # Redis down or full: only the replay is lost (a retry finds the service's record).
-        with contextlib.suppress(*STORAGE_OUTAGES, STORAGE_FULL):
-            self.client.set(
-                self._answer_key(route, key), json.dumps(asdict(answer)), nx=True, ex=ttl
-            )
+        with contextlib.suppress(ServiceUnavailable), self.failures_as(self.storage):
+            self.client.set(self._answer_key(route, key), value, nx=True, ex=ttl)
 
     def _answer_key(self, route: str, key: str) -> str:
         return self.key("idempotency", route, hashlib.sha256(key.encode()).hexdigest())

@@ -12,13 +12,7 @@ from werkzeug.wrappers import Request
 
 from gateway.errors import RateLimited
 from service_runtime.settings import Setting, boolean
-from service_runtime.store import (
-    STORAGE_FULL,
-    STORAGE_OUTAGES,
-    RedisStore,
-    StoreProvider,
-    storage_error,
-)
+from service_runtime.store import RedisStore, StoreProvider
 
 RATE_LIMIT_ENABLED = Setting(
     "MESSAGE_RATE_LIMIT_ENABLED", boolean, True, "rate-limit POST /messages per client address"
@@ -62,10 +56,8 @@ class RateLimitStore(RedisStore):
         """Take a token from ``address``'s bucket: 0.0, or the seconds until one is back."""
         per_ms = capacity / (window_seconds * 1000)
         key = self.key("ratelimit", "messages", address)
-        try:
+        with self.failures_as("gateway: rate-limit storage"):
             allowed, wait_ms = self.client.eval(TAKE_TOKEN, 1, key, capacity, repr(per_ms))
-        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
-            raise storage_error(exc, "gateway: rate-limit storage") from None
         return 0.0 if allowed else wait_ms / 1000
 
 

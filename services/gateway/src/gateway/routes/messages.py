@@ -20,7 +20,7 @@ from contracts.messages.v1 import (
     MessageCreated,
     PageSize,
 )
-from gateway.bodies import NewMessage
+from gateway.bodies import NewMessage, parse_body
 from gateway.errors import RateLimited, StreamFull, json_response
 from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
@@ -69,7 +69,7 @@ class MessageRoutes:
         """Post a message to the board."""
         # Before anything else: a flood must cost as little as possible.
         self.rate_limit(request)
-        body = CREATE_MESSAGE.parse(request)
+        body = parse_body(request, CREATE_MESSAGE.body)  # type: ignore[arg-type]
 
         def created() -> Response:
             message = self.messages.save_message(body.message)

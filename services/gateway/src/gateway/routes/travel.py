@@ -17,7 +17,7 @@ from contracts.interface import RpcMethod
 from contracts.trips import v1 as trips_v1
 from contracts.trips import v2 as trips_v2
 from contracts.trips.v1 import CreateTrip
-from gateway.bodies import NewAirport
+from gateway.bodies import NewAirport, parse_body
 from gateway.errors import json_response
 from gateway.http import Route, http
 from gateway.idempotency import IdempotentCreates
@@ -77,7 +77,7 @@ class TravelRoutes:
         self, route: Route, proxy: TimedServiceProxy, records: Records, request: Request
     ) -> Response:
         """The record ``route`` creates from its body (the RPC arguments, by name)."""
-        body = route.parse(request)
+        body = parse_body(request, route.body)  # type: ignore[arg-type]
 
         def created() -> Response:
             record = call_newest(proxy, *route.calls, body.model_dump())
