@@ -48,6 +48,7 @@ def docker(
 # this socket; it keeps its disk (its volumes) from one run of the tool to the next.
 MACHINE_NAMESPACE = "swarm-node{number}"
 MACHINE_ENGINE = "unix:///run/swarm-node{number}.sock"
+MACHINE_PID_FILE = "/run/swarm-node{number}.pid"  # its engine's (the tool's dockerd --pidfile)
 
 
 def kill_network_namespace(name: str) -> None:
@@ -98,10 +99,15 @@ class Machines:
         The tool's ``crash`` can exit 1 before it kills anything: it lists the machine's
         processes and their children, and fails when the last one listed has none (seen
         in CI with every one of 20 attempts). Then the machine is killed here the way the
-        tool does it: SIGKILL every process of its network namespace and their children."""
+        tool does it: SIGKILL every process of its network namespace and their children.
+
+        A machine that lost its power starts again with an empty ``/run``; the tool's leaves
+        the dead engine's pid file there. On a busy machine (pid_max 32768) another process
+        soon has that pid, and the engine refused to start again ("pid file found": CI)."""
         number = re.fullmatch(r".*?(\d+)", hostname)[1]
         if subprocess.run(["bash", self.tool, "crash", number], timeout=60).returncode != 0:
             kill_network_namespace(MACHINE_NAMESPACE.format(number=number))
+        Path(MACHINE_PID_FILE.format(number=number)).unlink(missing_ok=True)
 
     def engine_of(self, hostname: str) -> str:
         """The DOCKER_HOST of machine ``hostname``."""
