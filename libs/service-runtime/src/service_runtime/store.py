@@ -49,14 +49,6 @@ def storage_error(error: BaseException, storage: str) -> ServiceUnavailable | No
 class RedisStore:
     """Base of the services' stores: a Redis client plus a key namespace."""
 
-    @contextmanager
-    def failures_as(self, storage: str) -> Iterator[None]:
-        """A failure of this Redis in the block reaches the caller as ``storage_error``'s."""
-        try:
-            yield
-        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
-            raise storage_error(exc, storage) from None
-
     def __init__(self, client: redis.Redis, key_prefix: str, config: dict[str, Any]) -> None:
         self.client = client
         self.key_prefix = key_prefix
@@ -64,6 +56,14 @@ class RedisStore:
 
     def key(self, *parts: str) -> str:
         return self.key_prefix + ":".join(parts)
+
+    @contextmanager
+    def failures_as(self, storage: str) -> Iterator[None]:
+        """A failure of this Redis in the block reaches the caller as ``storage_error``'s."""
+        try:
+            yield
+        except (*STORAGE_OUTAGES, STORAGE_FULL) as exc:
+            raise storage_error(exc, storage) from None
 
     def ping(self) -> bool:
         """True once Redis answers with its data loaded (docs/operations.md, Persistence)."""
