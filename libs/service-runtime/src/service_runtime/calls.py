@@ -8,6 +8,7 @@ import logging
 import time
 from functools import partial
 from typing import Any
+from weakref import proxy
 
 import eventlet
 import eventlet.wsgi
@@ -82,12 +83,12 @@ class CallObserver(DependencyProvider):
         call.elapsed = time.perf_counter() - call.started
         call.outcome = outcome(error)
         call.status = getattr(result, "status_code", None)  # an HTTP route's response
-        observed = partial(self.observe, worker_ctx, call, result, error)
         if call.status is not None and not result.is_streamed:
-            # Once the client has its answer: werkzeug runs it when the body is written.
-            result.call_on_close(observed)
+            # Once the client has its answer (werkzeug runs it when the body is written), with
+            # a weak reference: a response holding itself waits for the cyclic collector.
+            result.call_on_close(partial(self.observe, worker_ctx, call, proxy(result), error))
         else:
-            observed()
+            self.observe(worker_ctx, call, result, error)
 
     def observe(
         self, worker_ctx: Any, call: CallContext, result: Any, error: BaseException | None
