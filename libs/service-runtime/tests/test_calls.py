@@ -1,6 +1,8 @@
-"""``CallObserver``: an HTTP route's call line and metrics wait for its response to close."""
+"""``CallObserver``: an HTTP route's call line and metrics wait for its response to close;
+the answer's reader gets the CPU first when no other call is in flight."""
 
 import gc
+import os
 import weakref
 from types import SimpleNamespace
 
@@ -38,3 +40,28 @@ def test_a_closed_response_is_freed_without_the_cyclic_collector():
         assert freed() is None
     finally:
         gc.enable()
+
+
+def test_the_answers_reader_goes_first_only_when_no_other_call_is_in_flight(monkeypatch):
+    yields = []
+    monkeypatch.setattr(os, "sched_yield", lambda: yields.append("yield"))
+    observer = CallObserver()
+    alone, other = WorkerContext(), WorkerContext()
+
+    observer.worker_setup(alone)
+    observer.worker_result(alone, {"id": "1"})  # an RPC reply: observed at once
+    observer.worker_teardown(alone)
+    assert yields == ["yield"]
+
+    observer.worker_setup(alone)
+    observer.worker_setup(other)
+    observer.worker_result(alone, {"id": "1"})  # under load: the CPU has other work
+    observer.worker_teardown(alone)
+    assert yields == ["yield"]
+
+    response = Response("{}")
+    observer.worker_result(other, response)
+    observer.worker_teardown(other)
+    assert yields == ["yield"]  # not before the client has its answer
+    response.close()
+    assert yields == ["yield", "yield"]

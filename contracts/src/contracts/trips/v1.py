@@ -32,11 +32,6 @@ class Trip(BaseModel):
 
 
 CREATE = RpcMethod(
-    SERVICE_NAME,
-    "create",
-    1,
-    CreateTrip,
-    EntityId,
-    (InvalidArgument, UnknownAirport, SameAirport),
+    SERVICE_NAME, "create", 1, CreateTrip, EntityId, (InvalidArgument, UnknownAirport, SameAirport)
 )
 GET = RpcMethod(SERVICE_NAME, "get", 1, GetTrip, Trip, (InvalidArgument, NotFound))

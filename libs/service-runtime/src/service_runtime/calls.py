@@ -1,10 +1,16 @@
 """Every worker observed once: one timer and one outcome feed its call line in the log
 (README, "HTTP API": ``X-Request-Id``), its metrics and the context of its log lines.
+
+After the answer, with no other call in flight, the answer's reader gets the CPU first
+(``os.sched_yield``): Linux wakes it on the writer's CPU, expecting the writer to block, and
+the broker (or the edge) waited ~120 us for this bookkeeping. One cold read at a time: p50
+0.96x (6 interleaved runs); unconditional, it cost the hot GET at 50 connections 20 % req/s.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from functools import partial
 from typing import Any
@@ -94,6 +100,8 @@ class CallObserver(DependencyProvider):
         self, worker_ctx: Any, call: CallContext, result: Any, error: BaseException | None
     ) -> None:
         """The call line and the metrics (a subclass adds its own), in the worker's context."""
+        if len(self.calls) == (worker_ctx in self.calls):  # no other call in flight
+            os.sched_yield()
         token = CURRENT_CALL.set(call)  # also when the web server's thread runs it
         log.info(
             "%s.%s request_id=%s %s %.1fms",

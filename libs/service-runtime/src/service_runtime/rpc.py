@@ -24,11 +24,7 @@ from nameko.rpc import RpcProxy
 from contracts.errors import ServiceTimeout, ServiceUnavailable
 from service_runtime.connection_queues import CONNECTION_LOST, TransientReplyListener
 from service_runtime.metrics import RPC_CLIENT_SECONDS, outcome
-from service_runtime.publishing import (
-    RPC_PERSISTENT_MESSAGES,
-    PooledServiceProxy,
-    publish_options,
-)
+from service_runtime.publishing import RPC_PERSISTENT_MESSAGES, PooledServiceProxy, publish_options
 from service_runtime.settings import Setting
 
 RPC_TIMEOUT = Setting(

@@ -55,9 +55,7 @@ def file_response(found: dict[str, bytes], name: str, policy: str) -> Response:
     if name not in found or suffix not in CONTENT_TYPES:
         raise NotFound(f"no file {name!r}")
     return Response(
-        found[name],
-        content_type=CONTENT_TYPES[suffix],
-        headers={"Content-Security-Policy": policy},
+        found[name], content_type=CONTENT_TYPES[suffix], headers={"Content-Security-Policy": policy}
     )
 
 
